@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The mnistlab command line. Subcommands are thin clients of the library;
+// this file owns exit codes: 0 done, 1 failed, 2 bad usage.
+
+import { Command, CommanderError } from 'commander';
+
+import { UserError } from '../util/errors.js';
+import { trainCommand } from './train.js';
+
+const USAGE_EXIT = 2;
+
+function program(): Command {
+  const root = new Command('mnistlab')
+    .description(
+      'Handwritten-digit classification on MNIST: the TensorFlow Lab 7 run ' +
+        'in TypeScript',
+    )
+    .option('--verbose', 'show stack traces of errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  const train = trainCommand()
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  root.addCommand(train);
+  return root;
+}
+
+function exitCodeOf(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message or the help text.
+    const asked = ['commander.helpDisplayed', 'commander.version'];
+    return asked.includes(error.code) ? 0 : USAGE_EXIT;
+  }
+  if (error instanceof UserError) {
+    console.error(`error: ${error.message}`);
+    if (verbose) console.error(error.stack);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`error: ${message}`);
+  console.error(
+    verbose && error instanceof Error
+      ? error.stack
+      : '(this looks like a bug in mnistlab; add --verbose for details)',
+  );
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`mnistlab train | head`) is the reader's choice.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    return exitCodeOf(error, argv.includes('--verbose'));
+  }
+}
+
+process.exitCode = await main(process.argv);

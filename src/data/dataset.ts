@@ -1,0 +1,190 @@
+// A set of images and labels handed out in batches, like TF1's DataSet, but
+// kept as bytes in file order: batches are gathered through a permutation
+// and scaled to float32 only then. No augmentation, no prefetching.
+
+import { Random } from '../util/random.js';
+
+/** MNIST's ten digit classes. */
+export const NUM_CLASSES = 10;
+
+// Each byte's value in [0, 1], rounded as float32 just as TF1's
+// `images * (1.0 / 255.0)` on a float32 array rounds it.
+const UNIT_OF_BYTE = new Float32Array(256).map((_, byte) =>
+  Math.fround(byte * Math.fround(1 / 255)),
+);
+
+/** Examples gathered for one step. */
+export interface Batch {
+  size: number;
+  /** [size, imageSize] pixels in [0, 1]. */
+  images: Float32Array;
+  /** [size, 10] one-hot rows if the set is oneHot, else [size] classes. */
+  labels: Float32Array;
+  /** [size] class indices 0..9. */
+  classes: Uint8Array;
+}
+
+/** How a DataSet hands out labels and shuffles. */
+export interface DataSetOptions {
+  oneHot: boolean;
+  seed: number;
+}
+
+/** Images and labels, handed out in shuffled batches epoch after epoch. */
+export class DataSet {
+  /** [numExamples, imageSize] bytes in file order, never reordered. */
+  readonly images: Uint8Array;
+  /** [numExamples] class indices in file order. */
+  readonly labels: Uint8Array;
+  readonly numExamples: number;
+  readonly imageSize: number;
+  readonly numClasses = NUM_CLASSES;
+  readonly oneHot: boolean;
+
+  private readonly random: Random;
+  // The order of the current epoch, as indices into images and labels.
+  private readonly order: Uint32Array;
+  private indexInEpoch = 0;
+  private epochs = 0;
+
+  /**
+   * `images` is [n, imageSize] bytes and `labels` [n] class indices; both
+   * are kept as given (views are fine) and must not change afterwards.
+   */
+  constructor(
+    images: Uint8Array,
+    labels: Uint8Array,
+    imageSize: number,
+    options: DataSetOptions,
+  ) {
+    if (!Number.isInteger(imageSize) || imageSize <= 0) {
+      throw new RangeError(
+        `DataSet: expected a positive integer imageSize but found ${imageSize}`,
+      );
+    }
+    if (images.length !== labels.length * imageSize) {
+      throw new RangeError(
+        `DataSet: expected ${labels.length} images of ${imageSize} bytes ` +
+          `for ${labels.length} labels but found ${images.length} bytes`,
+      );
+    }
+    const bad = labels.findIndex((label) => label >= NUM_CLASSES);
+    if (bad >= 0) {
+      throw new RangeError(
+        `DataSet: expected labels 0 to 9 but found ${labels[bad]} at ${bad}`,
+      );
+    }
+    this.images = images;
+    this.labels = labels;
+    this.numExamples = labels.length;
+    this.imageSize = imageSize;
+    this.oneHot = options.oneHot;
+    this.random = new Random(options.seed);
+    this.order = new Uint32Array(this.numExamples).map((_, i) => i);
+  }
+
+  /** Passes over the whole set finished so far by nextBatch. */
+  get epochsCompleted(): number {
+    return this.epochs;
+  }
+
+  /**
+   * The next `batchSize` examples, exactly as TF1's next_batch: the first
+   * call shuffles (by default); a batch that runs past the end takes the
+   * rest, counts an epoch, reshuffles and fills up from the new order, so
+   * every batch is full and each example is used once per epoch. Unlike
+   * TF1, a batch larger than the set spans as many epochs as it needs.
+   */
+  nextBatch(batchSize: number, options: { shuffle?: boolean } = {}): Batch {
+    const shuffle = options.shuffle ?? true;
+    const n = this.numExamples;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new RangeError(
+        'DataSet: expected a positive integer batch size but found ' +
+          batchSize,
+      );
+    }
+    if (n === 0) {
+      throw new RangeError(
+        'DataSet: expected examples to batch but found an empty set',
+      );
+    }
+
+    const start = this.indexInEpoch;
+    if (this.epochs === 0 && start === 0 && shuffle) {
+      this.random.shuffle(this.order);
+    }
+    if (start + batchSize <= n) {
+      this.indexInEpoch += batchSize;
+      return this.batchOf(this.order.subarray(start, this.indexInEpoch));
+    }
+
+    // NOTE: as in TF1, an epoch ending exactly with a batch is counted at
+    // the start of the next call, when start + batchSize first exceeds n.
+    const picked = new Uint32Array(batchSize);
+    picked.set(this.order.subarray(start));
+    let filled = n - start;
+    while (filled < batchSize) {
+      this.epochs++;
+      if (shuffle) this.random.shuffle(this.order);
+      this.indexInEpoch = Math.min(batchSize - filled, n);
+      picked.set(this.order.subarray(0, this.indexInEpoch), filled);
+      filled += this.indexInEpoch;
+    }
+    return this.batchOf(picked);
+  }
+
+  /** `count` examples from `start` in file order; leaves nextBatch alone. */
+  gather(start: number, count: number): Batch {
+    const valid =
+      Number.isInteger(start) &&
+      Number.isInteger(count) &&
+      start >= 0 &&
+      count >= 0 &&
+      start + count <= this.numExamples;
+    if (!valid) {
+      throw new RangeError(
+        `DataSet: expected a range within 0..${this.numExamples} but ` +
+          `found start ${start}, count ${count}`,
+      );
+    }
+    const picked = new Uint32Array(count).map((_, i) => start + i);
+    return this.batchOf(picked);
+  }
+
+  /** The whole set's pixels in file order: [numExamples, imageSize]. */
+  imagesAsFloat32(): Float32Array {
+    const pixels = new Float32Array(this.images.length);
+    for (let i = 0; i < pixels.length; i++) {
+      pixels[i] = UNIT_OF_BYTE[this.images[i]];
+    }
+    return pixels;
+  }
+
+  private batchOf(picked: Uint32Array): Batch {
+    const size = picked.length;
+    const width = this.imageSize;
+    const bytes = this.images;
+    const images = new Float32Array(size * width);
+    const classes = new Uint8Array(size);
+    for (let row = 0; row < size; row++) {
+      const example = picked[row];
+      const from = example * width;
+      const to = row * width;
+      for (let j = 0; j < width; j++) {
+        images[to + j] = UNIT_OF_BYTE[bytes[from + j]];
+      }
+      classes[row] = this.labels[example];
+    }
+
+    const labels = this.oneHot
+      ? new Float32Array(size * NUM_CLASSES)
+      : Float32Array.from(classes);
+    if (this.oneHot) {
+      for (let row = 0; row < size; row++) {
+        labels[row * NUM_CLASSES + classes[row]] = 1;
+      }
+    }
+    return { size, images, labels, classes };
+  }
+}

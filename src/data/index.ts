@@ -1,0 +1,31 @@
+// The data layer: IDX files, locating MNIST, DataSets and batches. Test
+// fixtures live in ./fixtures.js and are not re-exported here.
+
+export {
+  GZIP_MAGIC,
+  IDX_UBYTE,
+  IMAGES_MAGIC,
+  LABELS_MAGIC,
+  MAX_IDX_BYTES,
+  readIdxImages,
+  readIdxLabels,
+  type IdxImages,
+  type IdxLabels,
+} from './idx.js';
+export {
+  defaultDataDir,
+  findMnistFiles,
+  mnistFileNames,
+  type MnistFiles,
+} from './files.js';
+export {
+  DataSet,
+  NUM_CLASSES,
+  type Batch,
+  type DataSetOptions,
+} from './dataset.js';
+export {
+  readDataSets,
+  type DataSets,
+  type ReadDataSetsOptions,
+} from './mnist.js';

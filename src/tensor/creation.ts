@@ -1,0 +1,68 @@
+// Making tensors: from values, filled, random, and variables (the leaves
+// an optimizer trains).
+
+import { Random } from '../util/random.js';
+import { formatShape, sizeOf, type Shape } from './shape.js';
+import { Tensor } from './tensor.js';
+
+/** A constant tensor of `shape` holding `values` (row-major). */
+export function tensor(
+  values: Float32Array | ArrayLike<number>,
+  shape: Shape = [values.length],
+): Tensor {
+  const data =
+    values instanceof Float32Array ? values : Float32Array.from(values);
+  return new Tensor(data, shape);
+}
+
+export function scalar(value: number): Tensor {
+  return new Tensor(new Float32Array([value]), []);
+}
+
+export function zeros(shape: Shape): Tensor {
+  return new Tensor(new Float32Array(sizeOf(shape)), shape);
+}
+
+export function fill(shape: Shape, value: number): Tensor {
+  return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape);
+}
+
+/** Values drawn from N(mean, stddev²) with the given generator. */
+export function randomNormal(
+  shape: Shape,
+  random: Random,
+  { mean = 0, stddev = 1 } = {},
+): Tensor {
+  const data = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < data.length; i++) {
+    data[i] = mean + stddev * random.normal();
+  }
+  return new Tensor(data, shape);
+}
+
+/**
+ * A trainable variable starting from `initial`'s values (copied), like
+ * tf.Variable: optimizers update its data in place.
+ */
+export function variable(initial: Tensor): Tensor {
+  return new Tensor(initial.data.slice(), initial.shape, { trainable: true });
+}
+
+/** One-hot rows [n, depth] from class indices. */
+export function oneHot(
+  indices: ArrayLike<number>,
+  depth: number,
+): Tensor {
+  const data = new Float32Array(indices.length * depth);
+  for (let i = 0; i < indices.length; i++) {
+    const index = indices[i];
+    if (!Number.isInteger(index) || index < 0 || index >= depth) {
+      throw new Error(
+        `oneHot: expected indices in 0..${depth - 1} but found ${index} ` +
+          `at position ${i} of shape ${formatShape([indices.length])}`,
+      );
+    }
+    data[i * depth + index] = 1;
+  }
+  return new Tensor(data, [indices.length, depth]);
+}

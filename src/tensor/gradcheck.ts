@@ -1,0 +1,63 @@
+// Finite-difference gradient checking for tests: compares each op's
+// backward with central differences of its forward.
+
+import { Random } from '../util/random.js';
+import { randomNormal, variable } from './creation.js';
+import { mul, sum } from './ops.js';
+import type { Tensor } from './tensor.js';
+
+export interface GradCheckResult {
+  /** Largest |analytic - numeric| / max(1, |numeric|) over all inputs. */
+  maxError: number;
+  /** Where it happened: input index and element index. */
+  worst: { input: number; element: number; analytic: number; numeric: number };
+}
+
+/**
+ * Differentiates sum(f(inputs) * r) for a fixed random r both ways.
+ * `inputs` are made into variables; `eps` is the finite-difference step.
+ */
+export function gradCheck(
+  f: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  { eps = 1e-2, seed = 1 } = {},
+): GradCheckResult {
+  const vars = inputs.map((input) => variable(input));
+  const probe = f(...vars);
+  const weights = randomNormal(probe.shape, new Random(seed));
+  const loss = () => sum(mul(f(...vars), weights));
+
+  loss().backward();
+  const analytic = vars.map((v) => v.grad ?? new Float32Array(v.size));
+
+  const result: GradCheckResult = {
+    maxError: 0,
+    worst: { input: -1, element: -1, analytic: 0, numeric: 0 },
+  };
+  vars.forEach((v, input) => {
+    for (let element = 0; element < v.size; element++) {
+      const saved = v.data[element];
+      v.data[element] = saved + eps;
+      const up = loss().item();
+      v.data[element] = saved - eps;
+      const down = loss().item();
+      v.data[element] = saved;
+      // The step actually taken, after rounding to float32.
+      const step = Math.fround(saved + eps) - Math.fround(saved - eps);
+      const numeric = (up - down) / step;
+      const error =
+        Math.abs(analytic[input][element] - numeric) /
+        Math.max(1, Math.abs(numeric));
+      if (error > result.maxError) {
+        result.maxError = error;
+        result.worst = {
+          input,
+          element,
+          analytic: analytic[input][element],
+          numeric,
+        };
+      }
+    }
+  });
+  return result;
+}

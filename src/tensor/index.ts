@@ -1,0 +1,7 @@
+// The tensor engine's public face.
+
+export { Tensor, noGrad } from './tensor.js';
+export * from './ops.js';
+export * from './creation.js';
+export { sizeOf, type Shape } from './shape.js';
+export { kernels, setKernels, cpuKernels, type Kernels } from './kernels/index.js';

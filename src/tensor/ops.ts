@@ -1,0 +1,293 @@
+// The differentiable ops. Each one computes its result through the kernel
+// layer and, right beside it, how the gradient flows back to its inputs.
+// Gradients flow only into inputs that require them.
+
+import { kernels, type BinaryOp } from './kernels/index.js';
+import {
+  broadcastShapes,
+  formatShape,
+  normalizeAxis,
+  sameShape,
+  sizeOf,
+  splitAtAxis,
+  type Shape,
+} from './shape.js';
+import { Tensor, type BackwardFn } from './tensor.js';
+
+function result(
+  data: Float32Array,
+  shape: Shape,
+  inputs: readonly Tensor[],
+  backward: BackwardFn,
+): Tensor {
+  return new Tensor(data, shape, { inputs, backward });
+}
+
+/** A constant result: no gradient flows through it. */
+function constant(data: Float32Array, shape: Shape): Tensor {
+  return new Tensor(data, shape);
+}
+
+function elementwise(op: BinaryOp, a: Tensor, b: Tensor) {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const data = kernels().binary(op, a.data, a.shape, b.data, b.shape, shape);
+  return { data, shape };
+}
+
+/** Gradient of a broadcast operand: dResult summed back to its shape. */
+function unbroadcast(d: Float32Array, shape: Shape, input: Tensor) {
+  return kernels().reduceToShape(d, shape, input.shape);
+}
+
+/** Scales dResult by another tensor's values, broadcasting as needed. */
+function times(d: Float32Array, shape: Shape, factor: Tensor): Float32Array {
+  return kernels().binary('mul', d, shape, factor.data, factor.shape, shape);
+}
+
+function scaled(d: Float32Array, factor: number): Float32Array {
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = d[i] * factor;
+  return out;
+}
+
+/** a + b, broadcasting. */
+export function add(a: Tensor, b: Tensor): Tensor {
+  const { data, shape } = elementwise('add', a, b);
+
+  return result(data, shape, [a, b], (dOut) => {
+    if (a.requiresGrad) a.accumulateGrad(unbroadcast(dOut, shape, a));
+    if (b.requiresGrad) b.accumulateGrad(unbroadcast(dOut, shape, b));
+  });
+}
+
+/** a - b, broadcasting. */
+export function sub(a: Tensor, b: Tensor): Tensor {
+  const { data, shape } = elementwise('sub', a, b);
+
+  return result(data, shape, [a, b], (dOut) => {
+    if (a.requiresGrad) a.accumulateGrad(unbroadcast(dOut, shape, a));
+    if (b.requiresGrad) {
+      b.accumulateGrad(scaled(unbroadcast(dOut, shape, b), -1));
+    }
+  });
+}
+
+/** a * b elementwise, broadcasting. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  const { data, shape } = elementwise('mul', a, b);
+
+  return result(data, shape, [a, b], (dOut) => {
+    if (a.requiresGrad) a.accumulateGrad(unbroadcast(times(dOut, shape, b), shape, a));
+    if (b.requiresGrad) b.accumulateGrad(unbroadcast(times(dOut, shape, a), shape, b));
+  });
+}
+
+/** a / b elementwise, broadcasting. */
+export function div(a: Tensor, b: Tensor): Tensor {
+  const { data, shape } = elementwise('div', a, b);
+  const quotient = constant(data, shape);
+
+  return result(data, shape, [a, b], (dOut) => {
+    const dA = kernels().binary('div', dOut, shape, b.data, b.shape, shape);
+    if (a.requiresGrad) a.accumulateGrad(unbroadcast(dA, shape, a));
+    // d(a/b)/db = -(a/b) / b
+    if (b.requiresGrad) {
+      const dB = scaled(times(dA, shape, quotient), -1);
+      b.accumulateGrad(unbroadcast(dB, shape, b));
+    }
+  });
+}
+
+/** -x */
+export function neg(x: Tensor): Tensor {
+  const data = kernels().unary('neg', x.data);
+
+  return result(data, x.shape, [x], (dOut) => {
+    x.accumulateGrad(scaled(dOut, -1));
+  });
+}
+
+/** Natural logarithm; log(0) is -Infinity, as in the lab's formula. */
+export function log(x: Tensor): Tensor {
+  const data = kernels().unary('log', x.data);
+
+  return result(data, x.shape, [x], (dOut) => {
+    x.accumulateGrad(kernels().binary('div', dOut, x.shape, x.data, x.shape, x.shape));
+  });
+}
+
+/** e^x */
+export function exp(x: Tensor): Tensor {
+  const data = kernels().unary('exp', x.data);
+  const y = constant(data, x.shape);
+
+  return result(data, x.shape, [x], (dOut) => {
+    x.accumulateGrad(times(dOut, x.shape, y));
+  });
+}
+
+/** Matrix product of a [m, k] and b [k, n], giving [m, n]. */
+export function matMul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new Error(
+      `matMul: expected [m, k] and [k, n] but found ` +
+        `${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
+  }
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  const data = kernels().matMul(a.data, b.data, m, k, n, false, false);
+
+  return result(data, [m, n], [a, b], (dOut) => {
+    // dA = dOut · Bᵀ, dB = Aᵀ · dOut
+    if (a.requiresGrad) {
+      a.accumulateGrad(kernels().matMul(dOut, b.data, m, n, k, false, true));
+    }
+    if (b.requiresGrad) {
+      b.accumulateGrad(kernels().matMul(a.data, dOut, k, m, n, true, false));
+    }
+  });
+}
+
+/** Sum over one axis (all axes when omitted). */
+export function sum(x: Tensor, axis?: number, keepDims = false): Tensor {
+  const { outer, dim, inner, shape } = reduction('sum', x, axis, keepDims);
+  const data = kernels().sumAxis(x.data, outer, dim, inner);
+
+  return result(data, shape, [x], (dOut) => {
+    x.accumulateGrad(spread(dOut, outer, dim, inner, 1));
+  });
+}
+
+/** Mean over one axis (all axes when omitted). */
+export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
+  const { outer, dim, inner, shape } = reduction('mean', x, axis, keepDims);
+  const data = scaled(kernels().sumAxis(x.data, outer, dim, inner), 1 / dim);
+
+  return result(data, shape, [x], (dOut) => {
+    x.accumulateGrad(spread(dOut, outer, dim, inner, 1 / dim));
+  });
+}
+
+function reduction(op: string, x: Tensor, axis: number | undefined, keepDims: boolean) {
+  if (axis === undefined) {
+    const shape = keepDims ? x.shape.map(() => 1) : [];
+    return { outer: 1, dim: x.size, inner: 1, shape };
+  }
+  const at = normalizeAxis(op, x.shape, axis);
+  const [outer, dim, inner] = splitAtAxis(x.shape, at);
+  const shape = keepDims
+    ? x.shape.map((size, i) => (i === at ? 1 : size))
+    : x.shape.filter((_, i) => i !== at);
+  return { outer, dim, inner, shape };
+}
+
+/** Copies [outer, inner] values along a new middle axis of `dim`, scaled. */
+function spread(
+  d: Float32Array,
+  outer: number,
+  dim: number,
+  inner: number,
+  factor: number,
+): Float32Array {
+  const out = new Float32Array(outer * dim * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < dim; k++) {
+      for (let i = 0; i < inner; i++) {
+        out[(o * dim + k) * inner + i] = d[o * inner + i] * factor;
+      }
+    }
+  }
+  return out;
+}
+
+/** softmax over an axis (the last by default). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const at = normalizeAxis('softmax', x.shape, axis);
+  const [outer, dim, inner] = splitAtAxis(x.shape, at);
+  const data = kernels().softmax(x.data, outer, dim, inner);
+
+  return result(data, x.shape, [x], (dOut) => {
+    // dx = y * (dy - sum(dy * y)) along the axis
+    const dx = new Float32Array(x.size);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * dim * inner + i;
+        let dot = 0;
+        for (let k = 0; k < dim; k++) {
+          dot += dOut[base + k * inner] * data[base + k * inner];
+        }
+        for (let k = 0; k < dim; k++) {
+          const at = base + k * inner;
+          dx[at] = data[at] * (dOut[at] - dot);
+        }
+      }
+    }
+    x.accumulateGrad(dx);
+  });
+}
+
+/**
+ * Cross-entropy of softmax(logits) against labels, per row: logits and
+ * labels are [n, classes], the result is [n]. Stable for any logits
+ * (log-sum-exp), unlike -sum(labels * log(softmax(logits))).
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  if (logits.rank !== 2 || !sameShape(logits.shape, labels.shape)) {
+    throw new Error(
+      'softmaxCrossEntropy: expected logits and labels of one shape ' +
+        `[n, classes] but found ${formatShape(logits.shape)} and ` +
+        formatShape(labels.shape),
+    );
+  }
+  const [rows, classes] = logits.shape;
+  const { losses, probs } = kernels().softmaxCrossEntropy(
+    logits.data,
+    labels.data,
+    rows,
+    classes,
+  );
+
+  // NOTE: labels get no gradient; they are data, as in TF's v1 op.
+  return result(losses, [rows], [logits], (dOut) => {
+    // dLogits = dLoss * (probs * sum(labels) - labels), per row
+    const dLogits = new Float32Array(rows * classes);
+    for (let r = 0; r < rows; r++) {
+      let labelTotal = 0;
+      for (let c = 0; c < classes; c++) labelTotal += labels.data[r * classes + c];
+      for (let c = 0; c < classes; c++) {
+        const at = r * classes + c;
+        dLogits[at] = dOut[r] * (probs[at] * labelTotal - labels.data[at]);
+      }
+    }
+    logits.accumulateGrad(dLogits);
+  });
+}
+
+/** Same values in a new shape of the same size. */
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  if (sizeOf(shape) !== x.size) {
+    throw new Error(
+      `reshape: cannot view ${formatShape(x.shape)} (${x.size} values) ` +
+        `as ${formatShape(shape)}`,
+    );
+  }
+
+  return result(x.data, shape, [x], (dOut) => {
+    x.accumulateGrad(dOut);
+  });
+}
+
+/** Index of the largest value along an axis; not differentiable. */
+export function argMax(x: Tensor, axis = -1): Tensor {
+  const at = normalizeAxis('argMax', x.shape, axis);
+  const [outer, dim, inner] = splitAtAxis(x.shape, at);
+  const data = kernels().argMax(x.data, outer, dim, inner);
+  return constant(data, x.shape.filter((_, i) => i !== at));
+}
+
+/** 1 where a equals b, else 0, broadcasting; not differentiable. */
+export function equal(a: Tensor, b: Tensor): Tensor {
+  const { data, shape } = elementwise('equal', a, b);
+  return constant(data, shape);
+}

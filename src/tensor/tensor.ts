@@ -1,0 +1,147 @@
+// Tensors over Float32Array and the reverse-mode tape behind them. Each op
+// (ops.ts) records its inputs and a backward closure on its result;
+// backward() walks that graph once in reverse topological order.
+
+import { formatShape, sizeOf, type Shape } from './shape.js';
+
+/** Receives the gradient of the loss with respect to an op's result. */
+export type BackwardFn = (dResult: Float32Array) => void;
+
+let gradDisabled = 0;
+
+/** Runs fn without recording gradients, as for evaluation. */
+export function noGrad<T>(fn: () => T): T {
+  gradDisabled++;
+  try {
+    return fn();
+  } finally {
+    gradDisabled--;
+  }
+}
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly data: Float32Array;
+  /** Gradient of the last backward() with respect to this tensor. */
+  grad: Float32Array | null = null;
+  /** True when gradients flow into this tensor. */
+  readonly requiresGrad: boolean;
+  /** True for variables, the leaves an optimizer updates. */
+  readonly trainable: boolean;
+  /** The op inputs that require gradients, empty for leaves. */
+  readonly inputs: readonly Tensor[];
+  private readonly backwardFn: BackwardFn | null;
+
+  constructor(
+    data: Float32Array,
+    shape: Shape,
+    options: {
+      trainable?: boolean;
+      inputs?: readonly Tensor[];
+      backward?: BackwardFn;
+    } = {},
+  ) {
+    const size = sizeOf(shape);
+    if (!shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
+      throw new Error(`Tensor: invalid shape ${formatShape(shape)}`);
+    }
+    if (data.length !== size) {
+      throw new Error(
+        `Tensor: shape ${formatShape(shape)} needs ${size} values ` +
+          `but found ${data.length}`,
+      );
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.trainable = options.trainable ?? false;
+    const recording =
+      gradDisabled === 0 &&
+      options.backward !== undefined &&
+      (options.inputs ?? []).some((input) => input.requiresGrad);
+    this.requiresGrad = this.trainable || recording;
+    this.inputs = recording ? options.inputs ?? [] : [];
+    this.backwardFn = recording ? options.backward ?? null : null;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new Error(
+        `item: expected one element but found shape ${formatShape(this.shape)}`,
+      );
+    }
+    return this.data[0];
+  }
+
+  /** Adds to this tensor's gradient; ops call it from their backward. */
+  accumulateGrad(dThis: Float32Array): void {
+    if (this.grad === null) {
+      // A copy: ops may hand the same array to several inputs.
+      this.grad = dThis.slice();
+      return;
+    }
+    const grad = this.grad;
+    for (let i = 0; i < grad.length; i++) grad[i] += dThis[i];
+  }
+
+  /**
+   * Computes the gradient of this scalar with respect to every tensor it
+   * depends on. Returns the variables reached, in no particular order.
+   */
+  backward(): Tensor[] {
+    if (this.size !== 1) {
+      throw new Error(
+        'backward: expected a scalar loss but found shape ' +
+          formatShape(this.shape),
+      );
+    }
+    const order = topologicalOrder(this);
+    for (const node of order) node.grad = null;
+    this.grad = new Float32Array([1]);
+
+    const variables: Tensor[] = [];
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i];
+      if (node.trainable) variables.push(node);
+      // Results nothing depends on (a branch off the loss) have no grad.
+      if (node.backwardFn !== null && node.grad !== null) {
+        node.backwardFn(node.grad);
+      }
+    }
+    return variables;
+  }
+}
+
+/** Inputs before the results computed from them; `root` comes last. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative depth-first search: deep graphs must not overflow the stack.
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [node, next] = top;
+    const inputs = node.inputs;
+    if (next < inputs.length) {
+      top[1]++;
+      const input = inputs[next];
+      if (input.requiresGrad && !visited.has(input)) {
+        visited.add(input);
+        stack.push([input, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order;
+}

@@ -1,0 +1,147 @@
+// The lab's training run: softmax regression by gradient descent, epoch
+// after epoch of shuffled batches, then test accuracy and one random test
+// digit. Reports through callbacks; prints nothing.
+
+import type { DataSets } from '../data/mnist.js';
+import { GradientDescentOptimizer } from '../nn/optimizers.js';
+import { SoftmaxRegression, type SoftmaxInit } from '../nn/softmax-regression.js';
+import { tensor } from '../tensor/creation.js';
+import { UserError } from '../util/errors.js';
+import { Random } from '../util/random.js';
+import { accuracyOf, predictClasses } from './metrics.js';
+
+export interface LabConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  init: SoftmaxInit;
+  /** Drives initialisation and the sampled test digit. */
+  seed: number;
+}
+
+/** The lab's settings. */
+export const LAB_DEFAULTS: LabConfig = {
+  epochs: 15,
+  batchSize: 100,
+  learningRate: 0.1,
+  init: 'normal',
+  seed: 777,
+};
+
+/** One step's report; epoch and step count from 1. */
+export interface StepReport {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+}
+
+/** One epoch's report: cost is the mean of its steps' losses. */
+export interface EpochReport {
+  epoch: number;
+  cost: number;
+}
+
+export interface LabCallbacks {
+  onStep?: (report: StepReport) => void;
+  onEpochEnd?: (report: EpochReport) => void;
+}
+
+/** A test digit picked at random, with what the model made of it. */
+export interface SampleDigit {
+  index: number;
+  label: number;
+  prediction: number;
+  /** [imageSize] bytes of the test image. */
+  pixels: Uint8Array;
+}
+
+export interface LabResult {
+  model: SoftmaxRegression;
+  /** Per epoch, the mean batch cost. */
+  costs: number[];
+  testAccuracy: number;
+  sample: SampleDigit;
+  stepsPerEpoch: number;
+  /** Wall time of the training steps alone. */
+  trainSeconds: number;
+}
+
+/** Thrown when the cost stops being a finite number. */
+export class TrainingDivergedError extends UserError {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+    readonly learningRate: number,
+  ) {
+    super(
+      `training diverged: the cost became ${loss} at epoch ${epoch}, ` +
+        `step ${step}, with learning rate ${learningRate}. ` +
+        `Try a lower learning rate (the lab uses 0.1).`,
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+// Random.stream purposes, distinct from the data sets' shuffles.
+const INIT_PURPOSE = 0x1a17;
+const SAMPLE_PURPOSE = 0x5a3e;
+
+/** Trains the lab's model on data.train and evaluates it on data.test. */
+export function runLab(
+  data: DataSets,
+  config: LabConfig,
+  callbacks: LabCallbacks = {},
+): LabResult {
+  const { train, test } = data;
+  if (!train.oneHot) {
+    throw new Error('runLab: expected one-hot training labels');
+  }
+  const model = new SoftmaxRegression(
+    train.imageSize,
+    train.numClasses,
+    config.init,
+    Random.stream(config.seed, INIT_PURPOSE),
+  );
+  const optimizer = new GradientDescentOptimizer(config.learningRate);
+  // As the lab: int(examples / batch), but at least one step.
+  const stepsPerEpoch = Math.max(
+    1,
+    Math.floor(train.numExamples / config.batchSize),
+  );
+
+  const started = performance.now();
+  const costs: number[] = [];
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    // float32, like the lab's avg_cost of numpy float32 costs.
+    let cost = 0;
+    for (let step = 1; step <= stepsPerEpoch; step++) {
+      const batch = train.nextBatch(config.batchSize);
+      const images = tensor(batch.images, [batch.size, train.imageSize]);
+      const labels = tensor(batch.labels, [batch.size, train.numClasses]);
+      const loss = optimizer.minimize(() => model.cost(images, labels));
+      if (!Number.isFinite(loss)) {
+        throw new TrainingDivergedError(epoch, step, loss, config.learningRate);
+      }
+      cost = Math.fround(cost + Math.fround(loss / stepsPerEpoch));
+      callbacks.onStep?.({ epoch, step, stepsPerEpoch, loss });
+    }
+    costs.push(cost);
+    callbacks.onEpochEnd?.({ epoch, cost });
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  const predicted = predictClasses((images) => model.probs(images), test);
+  const testAccuracy = accuracyOf(predicted, test.labels);
+  const sampleRandom = Random.stream(config.seed, SAMPLE_PURPOSE);
+  const index = sampleRandom.int(test.numExamples);
+  const { imageSize } = test;
+  const sample: SampleDigit = {
+    index,
+    label: test.labels[index],
+    prediction: predicted[index],
+    pixels: test.images.subarray(index * imageSize, (index + 1) * imageSize),
+  };
+  return { model, costs, testAccuracy, sample, stepsPerEpoch, trainSeconds };
+}
