@@ -14,7 +14,7 @@ function parsedNumber(text: string): number {
 export function positiveInt(text: string): number {
   const value = parsedNumber(text);
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`expected a positive integer, found '${text}'.`);
+    throw new InvalidArgumentError('Expected a positive integer.');
   }
   return value;
 }
@@ -23,9 +23,7 @@ export function positiveInt(text: string): number {
 export function nonNegativeInt(text: string): number {
   const value = parsedNumber(text);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `expected an integer of 0 or more, found '${text}'.`,
-    );
+    throw new InvalidArgumentError('Expected an integer of 0 or more.');
   }
   return value;
 }
@@ -34,7 +32,7 @@ export function nonNegativeInt(text: string): number {
 export function positiveNumber(text: string): number {
   const value = parsedNumber(text);
   if (!Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`expected a positive number, found '${text}'.`);
+    throw new InvalidArgumentError('Expected a positive number.');
   }
   return value;
 }
@@ -43,9 +41,7 @@ export function positiveNumber(text: string): number {
 export function seed(text: string): number {
   const value = parsedNumber(text);
   if (!Number.isSafeInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new InvalidArgumentError(
-      `expected an integer from 0 to 4294967295, found '${text}'.`,
-    );
+    throw new InvalidArgumentError('Expected an integer from 0 to 4294967295.');
   }
   return value;
 }

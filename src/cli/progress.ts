@@ -30,7 +30,10 @@ export function epochProgress(
   let running = false;
   return {
     step({ epoch, step, stepsPerEpoch, loss }) {
-      const payload = { epoch: String(epoch).padStart(4, '0'), loss: loss.toFixed(4) };
+      const payload = {
+        epoch: String(epoch).padStart(4, '0'),
+        loss: loss.toFixed(4),
+      };
       if (!running) {
         bar.start(stepsPerEpoch, step, payload);
         running = true;

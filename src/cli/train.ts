@@ -7,8 +7,13 @@ import { defaultDataDir } from '../data/files.js';
 import { readDataSets } from '../data/mnist.js';
 import { writeDigitPng } from '../io/png.js';
 import { LAB_DEFAULTS, runLab, type LabConfig } from '../train/lab.js';
-import { digitArt } from './digit-art.js';
-import { nonNegativeInt, positiveInt, positiveNumber, seed } from './options.js';
+import { digitArt } from '../io/digit-art.js';
+import {
+  nonNegativeInt,
+  positiveInt,
+  positiveNumber,
+  seed,
+} from './options.js';
 import { epochProgress } from './progress.js';
 
 interface TrainOptions {
@@ -31,7 +36,12 @@ export function trainCommand(): Command {
       "train the lab's softmax regression on MNIST, print the cost of " +
         'each epoch, the test accuracy and a random test digit',
     )
-    .option('--epochs <n>', 'passes over the training set', positiveInt, d.epochs)
+    .option(
+      '--epochs <n>',
+      'passes over the training set',
+      positiveInt,
+      d.epochs,
+    )
     .option('--batch-size <n>', 'examples per step', positiveInt, d.batchSize)
     .option(
       '--learning-rate <rate>',

@@ -19,8 +19,9 @@ function makeSet(n: number, oneHot = false, seed = 1): DataSet {
 function indicesOf(batch: Batch): number[] {
   const byte = (row: number, j: number) =>
     Math.round(batch.images[row * SIZE + j] * 255);
-  return Array.from({ length: batch.size }, (_, row) =>
-    byte(row, 1) + 256 * byte(row, 2),
+  return Array.from(
+    { length: batch.size },
+    (_, row) => byte(row, 1) + 256 * byte(row, 2),
   );
 }
 
@@ -62,10 +63,11 @@ describe('DataSet', () => {
 
   it('rejects images and labels of different lengths', () => {
     assert.throws(
-      () => new DataSet(new Uint8Array(7), new Uint8Array(2), 4, {
-        oneHot: false,
-        seed: 1,
-      }),
+      () =>
+        new DataSet(new Uint8Array(7), new Uint8Array(2), 4, {
+          oneHot: false,
+          seed: 1,
+        }),
       new RangeError(
         'DataSet: expected 2 images of 4 bytes for 2 labels but found 7 bytes',
       ),
@@ -74,10 +76,11 @@ describe('DataSet', () => {
 
   it('rejects labels outside 0..9', () => {
     assert.throws(
-      () => new DataSet(new Uint8Array(2), Uint8Array.from([3, 10]), 1, {
-        oneHot: false,
-        seed: 1,
-      }),
+      () =>
+        new DataSet(new Uint8Array(2), Uint8Array.from([3, 10]), 1, {
+          oneHot: false,
+          seed: 1,
+        }),
       new RangeError('DataSet: expected labels 0 to 9 but found 10 at 1'),
     );
   });

@@ -123,7 +123,7 @@ function readAt(
   length: number,
 ): Uint8Array {
   const bytes = new Uint8Array(length);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const n = fs.readSync(fd, bytes, done, length - done, position + done);
     if (n === 0) {
       throw new UserError(

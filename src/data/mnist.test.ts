@@ -155,7 +155,13 @@ describe('readDataSets', () => {
     }
     assert.ok(counts[0] > 0 && counts[255] > 0);
     const batch = test.gather(0, 100);
-    assert.equal(batch.images.reduce((a, b) => Math.min(a, b)), 0);
-    assert.equal(batch.images.reduce((a, b) => Math.max(a, b)), 1);
+    assert.equal(
+      batch.images.reduce((a, b) => Math.min(a, b)),
+      0,
+    );
+    assert.equal(
+      batch.images.reduce((a, b) => Math.max(a, b)),
+      1,
+    );
   });
 });

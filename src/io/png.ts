@@ -31,7 +31,11 @@ export function digitPng(
     }
   }
   png.data = image;
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  return PNG.sync.write(png, {
+    colorType: 0,
+    inputColorType: 0,
+    inputHasAlpha: false,
+  });
 }
 
 /** Writes digitPng(...) to `path`. */

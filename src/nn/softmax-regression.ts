@@ -2,7 +2,16 @@
 // the lab's own cost formula. Deeper models come with the layer API.
 
 import { randomNormal, variable, zeros } from '../tensor/creation.js';
-import { add, log, matMul, mean, mul, neg, softmax, sum } from '../tensor/ops.js';
+import {
+  add,
+  log,
+  matMul,
+  mean,
+  mul,
+  neg,
+  softmax,
+  sum,
+} from '../tensor/ops.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Random } from '../util/random.js';
 

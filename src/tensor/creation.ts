@@ -49,10 +49,7 @@ export function variable(initial: Tensor): Tensor {
 }
 
 /** One-hot rows [n, depth] from class indices. */
-export function oneHot(
-  indices: ArrayLike<number>,
-  depth: number,
-): Tensor {
+export function oneHot(indices: ArrayLike<number>, depth: number): Tensor {
   const data = new Float32Array(indices.length * depth);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];

@@ -4,4 +4,9 @@ export { Tensor, noGrad } from './tensor.js';
 export * from './ops.js';
 export * from './creation.js';
 export { sizeOf, type Shape } from './shape.js';
-export { kernels, setKernels, cpuKernels, type Kernels } from './kernels/index.js';
+export {
+  kernels,
+  setKernels,
+  cpuKernels,
+  type Kernels,
+} from './kernels/index.js';

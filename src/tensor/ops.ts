@@ -77,8 +77,10 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const { data, shape } = elementwise('mul', a, b);
 
   return result(data, shape, [a, b], (dOut) => {
-    if (a.requiresGrad) a.accumulateGrad(unbroadcast(times(dOut, shape, b), shape, a));
-    if (b.requiresGrad) b.accumulateGrad(unbroadcast(times(dOut, shape, a), shape, b));
+    if (a.requiresGrad)
+      a.accumulateGrad(unbroadcast(times(dOut, shape, b), shape, a));
+    if (b.requiresGrad)
+      b.accumulateGrad(unbroadcast(times(dOut, shape, a), shape, b));
   });
 }
 
@@ -112,7 +114,9 @@ export function log(x: Tensor): Tensor {
   const data = kernels().unary('log', x.data);
 
   return result(data, x.shape, [x], (dOut) => {
-    x.accumulateGrad(kernels().binary('div', dOut, x.shape, x.data, x.shape, x.shape));
+    x.accumulateGrad(
+      kernels().binary('div', dOut, x.shape, x.data, x.shape, x.shape),
+    );
   });
 }
 
@@ -169,7 +173,12 @@ export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
   });
 }
 
-function reduction(op: string, x: Tensor, axis: number | undefined, keepDims: boolean) {
+function reduction(
+  op: string,
+  x: Tensor,
+  axis: number | undefined,
+  keepDims: boolean,
+) {
   if (axis === undefined) {
     const shape = keepDims ? x.shape.map(() => 1) : [];
     return { outer: 1, dim: x.size, inner: 1, shape };
@@ -254,7 +263,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
     const dLogits = new Float32Array(rows * classes);
     for (let r = 0; r < rows; r++) {
       let labelTotal = 0;
-      for (let c = 0; c < classes; c++) labelTotal += labels.data[r * classes + c];
+      for (let c = 0; c < classes; c++)
+        labelTotal += labels.data[r * classes + c];
       for (let c = 0; c < classes; c++) {
         const at = r * classes + c;
         dLogits[at] = dOut[r] * (probs[at] * labelTotal - labels.data[at]);
@@ -283,7 +293,10 @@ export function argMax(x: Tensor, axis = -1): Tensor {
   const at = normalizeAxis('argMax', x.shape, axis);
   const [outer, dim, inner] = splitAtAxis(x.shape, at);
   const data = kernels().argMax(x.data, outer, dim, inner);
-  return constant(data, x.shape.filter((_, i) => i !== at));
+  return constant(
+    data,
+    x.shape.filter((_, i) => i !== at),
+  );
 }
 
 /** 1 where a equals b, else 0, broadcasting; not differentiable. */

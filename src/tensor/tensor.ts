@@ -59,8 +59,8 @@ export class Tensor {
       options.backward !== undefined &&
       (options.inputs ?? []).some((input) => input.requiresGrad);
     this.requiresGrad = this.trainable || recording;
-    this.inputs = recording ? options.inputs ?? [] : [];
-    this.backwardFn = recording ? options.backward ?? null : null;
+    this.inputs = recording ? (options.inputs ?? []) : [];
+    this.backwardFn = recording ? (options.backward ?? null) : null;
   }
 
   get size(): number {

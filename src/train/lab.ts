@@ -4,7 +4,10 @@
 
 import type { DataSets } from '../data/mnist.js';
 import { GradientDescentOptimizer } from '../nn/optimizers.js';
-import { SoftmaxRegression, type SoftmaxInit } from '../nn/softmax-regression.js';
+import {
+  SoftmaxRegression,
+  type SoftmaxInit,
+} from '../nn/softmax-regression.js';
 import { tensor } from '../tensor/creation.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';

@@ -37,16 +37,31 @@ export interface Kernels {
   unary(op: UnaryOp, x: Float32Array): Float32Array;
 
   /** Sums x, seen as [outer, dim, inner], over dim: out is [outer, inner]. */
-  sumAxis(x: Float32Array, outer: number, dim: number, inner: number): Float32Array;
+  sumAxis(
+    x: Float32Array,
+    outer: number,
+    dim: number,
+    inner: number,
+  ): Float32Array;
 
   /** Sums x (of xShape) down to `shape`, undoing a broadcast. */
   reduceToShape(x: Float32Array, xShape: Shape, shape: Shape): Float32Array;
 
   /** Softmax of x, seen as [outer, dim, inner], over dim. */
-  softmax(x: Float32Array, outer: number, dim: number, inner: number): Float32Array;
+  softmax(
+    x: Float32Array,
+    outer: number,
+    dim: number,
+    inner: number,
+  ): Float32Array;
 
   /** Index of the first maximum over dim, as [outer, inner]. */
-  argMax(x: Float32Array, outer: number, dim: number, inner: number): Float32Array;
+  argMax(
+    x: Float32Array,
+    outer: number,
+    dim: number,
+    inner: number,
+  ): Float32Array;
 
   /**
    * Per-row cross-entropy of softmax(logits) against `labels`, both

@@ -1,0 +1,367 @@
+// `mnistlab train` run as a user runs it, in a child process: on a few
+// hundred real digits for the format, flags and errors, and once on the
+// whole data set for the lab's figures.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { PNG } from 'pngjs';
+
+import { defaultDataDir, findMnistFiles } from '../data/files.js';
+import {
+  makeTempDir,
+  writeBytes,
+  writeIdxImages,
+  writeIdxLabels,
+} from '../data/fixtures.js';
+import { readIdxImages, readIdxLabels } from '../data/idx.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function mnistlab(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [MAIN, ...args],
+      { maxBuffer: 1 << 24 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** A folder with the first `train` and `test` real MNIST digits. */
+function smallMnist(train: number, test: number, gzip = false): string {
+  const real = findMnistFiles(defaultDataDir());
+  const dir = makeTempDir();
+  const copy = (imagesFile: string, labelsFile: string, count: number) => {
+    const images = readIdxImages(imagesFile);
+    const labels = readIdxLabels(labelsFile);
+    const size = images.rows * images.cols;
+    const to = (file: string) => path.join(dir, path.basename(file));
+    writeIdxImages(
+      to(imagesFile) + (gzip ? '.gz' : ''),
+      images.pixels.subarray(0, count * size),
+      count,
+      images.rows,
+      images.cols,
+      { gzip },
+    );
+    writeIdxLabels(
+      to(labelsFile) + (gzip ? '.gz' : ''),
+      labels.labels.subarray(0, count),
+      { gzip },
+    );
+  };
+  copy(real.trainImages, real.trainLabels, train);
+  copy(real.testImages, real.testLabels, test);
+  return dir;
+}
+
+const small = smallMnist(600, 200);
+const SMALL = ['--data', small, '--validation-size', '100', '--epochs', '3'];
+
+function jsonOf(run: Run): Record<string, unknown> {
+  const lines = run.stdout.trimEnd().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+describe('mnistlab train on a few hundred digits', () => {
+  it("prints the lab's format: epochs, accuracy, label, prediction, digit", async () => {
+    const run = await mnistlab('train', ...SMALL);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      assert.match(
+        lines[epoch - 1],
+        new RegExp(`^Epoch: 000${epoch}, Cost: \\d+\\.\\d{9}$`),
+      );
+    }
+    assert.equal(lines[3], 'Learning finished');
+    assert.match(lines[4], /^Accuracy: {2}(0|1|0\.\d+)$/);
+    assert.match(lines[5], /^Label: {2}\[\d\]$/);
+    assert.match(lines[6], /^Prediction: {2}\[\d\]$/);
+    const art = lines.slice(7, 21);
+    assert.equal(art.length, 14);
+    for (const line of art) assert.match(line, /^[ ▀▄█]{28}$/);
+    assert.ok(
+      art.some((line) => line.includes('█')),
+      'the digit shows ink',
+    );
+    assert.equal(lines.slice(21).join(''), '');
+    assert.equal(run.stderr, '', 'no progress bar when not a terminal');
+  });
+
+  it('prints the same output for the same seed, byte for byte', async () => {
+    const [first, second] = await Promise.all([
+      mnistlab('train', ...SMALL, '--seed', '5'),
+      mnistlab('train', ...SMALL, '--seed', '5'),
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, second.stdout);
+  });
+
+  it('gives other costs for another seed', async () => {
+    const [first, second] = await Promise.all([
+      mnistlab('train', ...SMALL, '--seed', '5', '--json'),
+      mnistlab('train', ...SMALL, '--seed', '6', '--json'),
+    ]);
+    assert.notDeepEqual(jsonOf(first).costs, jsonOf(second).costs);
+  });
+
+  it('ends with one line of JSON results under --json', async () => {
+    const run = await mnistlab(
+      'train',
+      ...SMALL,
+      '--json',
+      '--batch-size',
+      '50',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const result = jsonOf(run);
+    assert.equal(result.model, 'softmax');
+    assert.equal(result.epochs, 3);
+    assert.equal(result.batchSize, 50);
+    assert.equal(result.learningRate, 0.1);
+    assert.equal(result.seed, 777);
+    assert.equal(result.trainExamples, 500);
+    assert.equal(result.stepsPerEpoch, 10);
+    const costs = result.costs as number[];
+    assert.equal(costs.length, 3);
+    const epochLines = run.stdout.split('\n').slice(0, 3);
+    costs.forEach((cost, i) =>
+      assert.ok(epochLines[i].endsWith(cost.toFixed(9))),
+    );
+    assert.match(
+      run.stdout,
+      new RegExp(`^Accuracy: {2}${result.testAccuracy}$`, 'm'),
+    );
+    for (const key of ['trainSeconds', 'totalSeconds'] as const) {
+      assert.equal(typeof result[key], 'number');
+    }
+    assert.ok(
+      (result.totalSeconds as number) >= (result.trainSeconds as number),
+    );
+  });
+
+  it('leaves out the sampled digit with --no-sample', async () => {
+    const run = await mnistlab('train', ...SMALL, '--no-sample');
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 5);
+    assert.match(lines[4], /^Accuracy: /);
+  });
+
+  it('writes the sampled digit as a PNG, ink dark on white', async () => {
+    const file = path.join(makeTempDir(), 'digit.png');
+    const run = await mnistlab('train', ...SMALL, '--sample-png', file);
+    assert.equal(run.code, 0, run.stderr);
+    const png = PNG.sync.read(readFileSync(file));
+    assert.deepEqual([png.width, png.height], [280, 280]);
+    // The corner is background: white.
+    assert.deepEqual([...png.data.subarray(0, 3)], [255, 255, 255]);
+  });
+
+  it('reads gzip files', async () => {
+    const gz = smallMnist(300, 100, true);
+    const run = await mnistlab(
+      'train',
+      '--data',
+      gz,
+      '--validation-size',
+      '50',
+      '--epochs',
+      '1',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Accuracy: /m);
+  });
+});
+
+describe('mnistlab train refuses bad flags with exit code 2', () => {
+  const cases: Array<[string[], string]> = [
+    [
+      ['--batch-size', '-5'],
+      "error: option '--batch-size <n>' argument '-5' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--epochs', 'abc'],
+      "error: option '--epochs <n>' argument 'abc' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--epochs', '1.5'],
+      "error: option '--epochs <n>' argument '1.5' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--learning-rate', '0'],
+      "error: option '--learning-rate <rate>' argument '0' is invalid. Expected a positive number.",
+    ],
+    [
+      ['--init', 'ones'],
+      "error: option '--init <how>' argument 'ones' is invalid. Allowed choices are normal, zeros.",
+    ],
+    [
+      ['--seed', '-1'],
+      "error: option '--seed <n>' argument '-1' is invalid. Expected an integer from 0 to 4294967295.",
+    ],
+    [['--epochs'], "error: option '--epochs <n>' argument missing"],
+    [['--no-such-flag'], "error: unknown option '--no-such-flag'"],
+  ];
+  for (const [args, message] of cases) {
+    it(`for ${args.join(' ')}`, async () => {
+      const run = await mnistlab('train', ...args);
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr, `${message}\n(add --help for usage)\n`);
+    });
+  }
+
+  it('for a validation size larger than the training set', async () => {
+    const run = await mnistlab(
+      'train',
+      '--data',
+      small,
+      '--validation-size',
+      '600',
+    );
+    assert.equal(run.code, 2);
+    assert.equal(
+      run.stderr,
+      'error: expected a validation size from 0 to 599 (there are 600 ' +
+        'training images) but found 600\n',
+    );
+  });
+});
+
+describe('mnistlab train explains bad data files and exits with 1', () => {
+  function folderWith(damage: (dir: string) => void): string {
+    const dir = smallMnist(200, 50);
+    damage(dir);
+    return dir;
+  }
+
+  async function assertFails(dir: string, message: string) {
+    const run = await mnistlab(
+      'train',
+      '--data',
+      dir,
+      '--validation-size',
+      '10',
+    );
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr, `error: ${message}\n`);
+    assert.equal(run.stdout, '');
+  }
+
+  it('a saved HTML page in place of the images', async () => {
+    const dir = folderWith((d) =>
+      writeFileSync(
+        path.join(d, 'train-images-idx3-ubyte'),
+        '<!DOCTYPE html><html></html>',
+      ),
+    );
+    await assertFails(
+      dir,
+      `${dir}/train-images-idx3-ubyte: expected an IDX images file (magic 2051) ` +
+        'but found bytes 3c 21 44 4f ("<!DO"), which is neither IDX nor gzip; ' +
+        'is it a web page saved by a failed download?',
+    );
+  });
+
+  it('images and labels swapped', async () => {
+    const dir = folderWith((d) => {
+      const images = readFileSync(path.join(d, 'train-images-idx3-ubyte'));
+      const labels = readFileSync(path.join(d, 'train-labels-idx1-ubyte'));
+      writeFileSync(path.join(d, 'train-images-idx3-ubyte'), labels);
+      writeFileSync(path.join(d, 'train-labels-idx1-ubyte'), images);
+    });
+    await assertFails(
+      dir,
+      `${dir}/train-images-idx3-ubyte: expected an IDX images file (magic 2051) ` +
+        'but found magic 2049, which is an IDX labels file; are the images ' +
+        'and labels files swapped?',
+    );
+  });
+
+  it('a header that declares more images than the file holds', async () => {
+    const dir = folderWith((d) => {
+      const file = path.join(d, 't10k-images-idx3-ubyte');
+      const bytes = readFileSync(file);
+      bytes.writeUInt32BE(10000, 4);
+      writeFileSync(file, bytes);
+    });
+    await assertFails(
+      dir,
+      `${dir}/t10k-images-idx3-ubyte: expected 7840016 bytes (16 of header, ` +
+        'then 10000 images of 28x28) as the header declares, but found ' +
+        '39216 bytes, room for 50 images; is the file truncated?',
+    );
+  });
+
+  it('a gzip file cut off halfway', async () => {
+    const dir = folderWith((d) => {
+      const file = path.join(d, 'train-labels-idx1-ubyte');
+      const packed = gzipSync(readFileSync(file));
+      writeBytes(file, packed.subarray(0, packed.length >> 1));
+    });
+    await assertFails(
+      dir,
+      `${dir}/train-labels-idx1-ubyte: expected a complete gzip file but ` +
+        'found a truncated or corrupt one (zlib: unexpected end of file)',
+    );
+  });
+
+  it('a folder without the MNIST files', async () => {
+    const dir = makeTempDir();
+    const run = await mnistlab('train', '--data', dir);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: .*${dir}.*train-images-idx3-ubyte`),
+    );
+  });
+});
+
+describe('mnistlab train on the whole of MNIST', () => {
+  it("reproduces the lab's figures, and zero initialisation beats them", async () => {
+    const [lab, zeros] = await Promise.all([
+      mnistlab('train', '--json', '--no-sample'),
+      mnistlab('train', '--json', '--no-sample', '--init', 'zeros'),
+    ]);
+    assert.equal(lab.code, 0, lab.stderr);
+    const result = jsonOf(lab);
+    const costs = result.costs as number[];
+    assert.equal(costs.length, 15);
+    assert.equal(result.trainExamples, 55000);
+    assert.ok(
+      costs[14] >= 0.44 && costs[14] <= 0.48,
+      `final cost ${costs[14]}`,
+    );
+    const accuracy = result.testAccuracy as number;
+    assert.ok(accuracy >= 0.88 && accuracy <= 0.91, `accuracy ${accuracy}`);
+    assert.ok((jsonOf(zeros).testAccuracy as number) >= 0.915);
+  });
+
+  it('stops at once when the cost diverges, naming the epoch', async () => {
+    const run = await mnistlab('train', '--learning-rate', '1000');
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: training diverged: the cost became (NaN|Infinity) at epoch 1, step \d+, with learning rate 1000\. Try a lower learning rate \(the lab uses 0\.1\)\.\n$/,
+    );
+    assert.doesNotMatch(run.stdout, /Accuracy|NaN/);
+  });
+});

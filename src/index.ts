@@ -1,0 +1,16 @@
+// mnistlab's library: MNIST data, the tensor engine, models, training.
+// The command line (src/cli) is a thin client of what is exported here.
+
+export * from './data/index.js';
+export * from './tensor/index.js';
+export { GradientDescentOptimizer, Optimizer } from './nn/optimizers.js';
+export {
+  SoftmaxRegression,
+  type SoftmaxInit,
+} from './nn/softmax-regression.js';
+export * from './train/lab.js';
+export * from './train/metrics.js';
+export { digitArt } from './io/digit-art.js';
+export { digitPng, writeDigitPng } from './io/png.js';
+export { Random } from './util/random.js';
+export { UserError } from './util/errors.js';
