@@ -11,6 +11,7 @@ import {
   defaultDataDir,
   digitArt,
   equal,
+  float32ToString,
   log,
   matMul,
   mean,
@@ -23,15 +24,15 @@ import {
   sum,
   tensor,
   variable,
+  UserError,
+  type DataSets,
   type Tensor,
 } from '../src/index.js';
 
 // tf.set_random_seed(777), for reproducibility
 const random = new Random(777);
 
-const mnist = readDataSets(process.argv[2] ?? defaultDataDir(), {
-  oneHot: true,
-});
+const mnist = readMnist(process.argv[2] ?? defaultDataDir());
 
 const nbClasses = 10;
 
@@ -81,7 +82,7 @@ const testImages = tensor(testSet.images, [testSet.size, 784]);
 const testLabels = tensor(testSet.labels, [testSet.size, nbClasses]);
 noGrad(() => {
   const testAccuracy = accuracy(testImages, testLabels).item();
-  console.log(`Accuracy:  ${testAccuracy.toFixed(4)}`);
+  console.log(`Accuracy:  ${float32ToString(testAccuracy)}`);
 
   // Get one and predict
   const r = random.int(mnist.test.numExamples);
@@ -95,3 +96,14 @@ noGrad(() => {
   const pixels = mnist.test.images.subarray(r * 784, (r + 1) * 784);
   console.log(digitArt(pixels, 28, 28).join('\n'));
 });
+
+/** input_data.read_data_sets(dir, one_hot=True), with a readable failure. */
+function readMnist(dir: string): DataSets {
+  try {
+    return readDataSets(dir, { oneHot: true });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -14,3 +14,4 @@ export { digitArt } from './io/digit-art.js';
 export { digitPng, writeDigitPng } from './io/png.js';
 export { Random } from './util/random.js';
 export { UserError } from './util/errors.js';
+export { float32ToString } from './util/format.js';

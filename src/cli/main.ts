@@ -4,10 +4,13 @@
 
 import { Command, CommanderError } from 'commander';
 
-import { UserError } from '../util/errors.js';
+import { createRequire } from 'node:module';
+
+import { USAGE_EXIT, UserError } from '../util/errors.js';
 import { trainCommand } from './train.js';
 
-const USAGE_EXIT = 2;
+const USAGE_HINT = '(add --help for usage)';
+const { version } = createRequire(import.meta.url)('../../../package.json');
 
 function program(): Command {
   const root = new Command('mnistlab')
@@ -15,24 +18,24 @@ function program(): Command {
       'Handwritten-digit classification on MNIST: the TensorFlow Lab 7 run ' +
         'in TypeScript',
     )
+    .version(version)
     .option('--verbose', 'show stack traces of errors')
-    .showHelpAfterError('(add --help for usage)')
+    .showHelpAfterError(USAGE_HINT)
     .exitOverride();
-  const train = trainCommand()
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride();
+  const train = trainCommand().showHelpAfterError(USAGE_HINT).exitOverride();
   root.addCommand(train);
   return root;
 }
 
 function exitCodeOf(error: unknown, verbose: boolean): number {
   if (error instanceof CommanderError) {
-    // Commander has already printed its message or the help text.
-    const asked = ['commander.helpDisplayed', 'commander.version'];
-    return asked.includes(error.code) ? 0 : USAGE_EXIT;
+    // Commander has already printed its message or the help text; it
+    // exits 0 for help asked for, 1 for help shown because of an error.
+    return error.exitCode === 0 ? 0 : USAGE_EXIT;
   }
   if (error instanceof UserError) {
     console.error(`error: ${error.message}`);
+    if (error.exitCode === USAGE_EXIT) console.error(USAGE_HINT);
     if (verbose) console.error(error.stack);
     return error.exitCode;
   }

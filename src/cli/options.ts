@@ -3,11 +3,12 @@
 
 import { InvalidArgumentError } from 'commander';
 
-function parsedNumber(text: string): number {
-  // Number('') is 0 and Number(' 1') is 1: accept only plain numerals.
-  const trimmed = text.trim();
-  if (trimmed === '' || trimmed !== text) return NaN;
-  return Number(text);
+// Plain decimals: Number() would also take '', ' 1', '0x10' and '1e3'.
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+function parsedNumber(text: string, integer = true): number {
+  return (integer ? INTEGER : DECIMAL).test(text) ? Number(text) : NaN;
 }
 
 /** An integer >= 1. */
@@ -30,7 +31,7 @@ export function nonNegativeInt(text: string): number {
 
 /** A finite number > 0. */
 export function positiveNumber(text: string): number {
-  const value = parsedNumber(text);
+  const value = parsedNumber(text, false);
   if (!Number.isFinite(value) || value <= 0) {
     throw new InvalidArgumentError('Expected a positive number.');
   }

@@ -1,5 +1,7 @@
 // A per-epoch progress bar on standard error, drawn only when standard
-// error is a terminal, so pipes and log files get results alone.
+// error is a terminal, so pipes and log files get results alone. It leaves
+// the cursor and line wrapping alone: Ctrl-C can then end the process
+// at any point without leaving the terminal in a changed state.
 
 import cliProgress from 'cli-progress';
 
@@ -7,7 +9,7 @@ import type { StepReport } from '../train/lab.js';
 
 export interface EpochProgress {
   step(report: StepReport): void;
-  /** Clears the bar; call before printing the epoch's line. */
+  /** Clears the bar; call before printing the epoch's line, and on errors. */
   endEpoch(): void;
 }
 
@@ -21,7 +23,10 @@ export function epochProgress(
     {
       stream,
       format: 'Epoch {epoch} [{bar}] {value}/{total} steps | loss {loss}',
-      hideCursor: true,
+      hideCursor: false,
+      // true: cut the bar to the terminal's width rather than turn
+      // wrapping off.
+      linewrap: true,
       clearOnComplete: true,
       fps: 10,
     },

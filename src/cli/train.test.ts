@@ -12,14 +12,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 
-import { defaultDataDir, findMnistFiles } from '../data/files.js';
-import {
-  makeTempDir,
-  writeBytes,
-  writeIdxImages,
-  writeIdxLabels,
-} from '../data/fixtures.js';
-import { readIdxImages, readIdxLabels } from '../data/idx.js';
+import { makeTempDir, writeBytes, writeMnistSubset } from '../data/fixtures.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -43,35 +36,7 @@ async function mnistlab(...args: string[]): Promise<Run> {
   }
 }
 
-/** A folder with the first `train` and `test` real MNIST digits. */
-function smallMnist(train: number, test: number, gzip = false): string {
-  const real = findMnistFiles(defaultDataDir());
-  const dir = makeTempDir();
-  const copy = (imagesFile: string, labelsFile: string, count: number) => {
-    const images = readIdxImages(imagesFile);
-    const labels = readIdxLabels(labelsFile);
-    const size = images.rows * images.cols;
-    const to = (file: string) => path.join(dir, path.basename(file));
-    writeIdxImages(
-      to(imagesFile) + (gzip ? '.gz' : ''),
-      images.pixels.subarray(0, count * size),
-      count,
-      images.rows,
-      images.cols,
-      { gzip },
-    );
-    writeIdxLabels(
-      to(labelsFile) + (gzip ? '.gz' : ''),
-      labels.labels.subarray(0, count),
-      { gzip },
-    );
-  };
-  copy(real.trainImages, real.trainLabels, train);
-  copy(real.testImages, real.testLabels, test);
-  return dir;
-}
-
-const small = smallMnist(600, 200);
+const small = writeMnistSubset({ train: 600, test: 200 });
 const SMALL = ['--data', small, '--validation-size', '100', '--epochs', '3'];
 
 function jsonOf(run: Run): Record<string, unknown> {
@@ -176,7 +141,7 @@ describe('mnistlab train on a few hundred digits', () => {
   });
 
   it('reads gzip files', async () => {
-    const gz = smallMnist(300, 100, true);
+    const gz = writeMnistSubset({ train: 300, test: 100 }, { gzip: true });
     const run = await mnistlab(
       'train',
       '--data',
@@ -217,6 +182,22 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
       ['--seed', '-1'],
       "error: option '--seed <n>' argument '-1' is invalid. Expected an integer from 0 to 4294967295.",
     ],
+    [
+      ['--epochs', '1e3'],
+      "error: option '--epochs <n>' argument '1e3' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--epochs', '0x10'],
+      "error: option '--epochs <n>' argument '0x10' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--epochs', ' 5'],
+      "error: option '--epochs <n>' argument ' 5' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--learning-rate', 'Infinity'],
+      "error: option '--learning-rate <rate>' argument 'Infinity' is invalid. Expected a positive number.",
+    ],
     [['--epochs'], "error: option '--epochs <n>' argument missing"],
     [['--no-such-flag'], "error: unknown option '--no-such-flag'"],
   ];
@@ -240,15 +221,64 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
     assert.equal(run.code, 2);
     assert.equal(
       run.stderr,
-      'error: expected a validation size from 0 to 599 (there are 600 ' +
-        'training images) but found 600\n',
+      "error: option '--validation-size <n>' argument '600' is invalid: " +
+        'expected a validation size from 0 to 599 (there are 600 ' +
+        'training images) but found 600\n(add --help for usage)\n',
+    );
+  });
+});
+
+describe('mnistlab help and version', () => {
+  it('exits 0 when help or the version is asked for', async () => {
+    for (const args of [
+      ['--help'],
+      ['help'],
+      ['help', 'train'],
+      ['train', '--help'],
+    ]) {
+      const run = await mnistlab(...args);
+      assert.equal(run.code, 0, args.join(' '));
+      assert.match(run.stdout, /^Usage: mnistlab/);
+    }
+    const version = await mnistlab('--version');
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('exits 2 with the usage when no command is given', async () => {
+    const run = await mnistlab();
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^Usage: mnistlab/);
+  });
+});
+
+describe('mnistlab train checks --sample-png before training', () => {
+  it('names a folder that does not exist', async () => {
+    const file = '/no/such/folder/digit.png';
+    const run = await mnistlab('train', ...SMALL, '--sample-png', file);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `error: --sample-png ${file}: expected a file path in a writable ` +
+        'folder but found no folder /no/such/folder\n',
+    );
+  });
+
+  it('refuses a folder as the file', async () => {
+    const dir = makeTempDir();
+    const run = await mnistlab('train', ...SMALL, '--sample-png', dir);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /expected a file path in a writable folder but found a folder\n$/,
     );
   });
 });
 
 describe('mnistlab train explains bad data files and exits with 1', () => {
   function folderWith(damage: (dir: string) => void): string {
-    const dir = smallMnist(200, 50);
+    const dir = writeMnistSubset({ train: 200, test: 50 });
     damage(dir);
     return dir;
   }

@@ -2,11 +2,18 @@
 // standard output, progress to standard error.
 
 import { Command, Option } from 'commander';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 
 import { defaultDataDir } from '../data/files.js';
-import { readDataSets } from '../data/mnist.js';
+import { readDataSets, type DataSets } from '../data/mnist.js';
 import { writeDigitPng } from '../io/png.js';
-import { LAB_DEFAULTS, runLab, type LabConfig } from '../train/lab.js';
+import {
+  LAB_DEFAULTS,
+  runLab,
+  type LabConfig,
+  type LabResult,
+} from '../train/lab.js';
 import { digitArt } from '../io/digit-art.js';
 import {
   nonNegativeInt,
@@ -15,6 +22,8 @@ import {
   seed,
 } from './options.js';
 import { epochProgress } from './progress.js';
+import { UserError, USAGE_EXIT } from '../util/errors.js';
+import { float32ToString } from '../util/format.js';
 
 interface TrainOptions {
   epochs: number;
@@ -71,19 +80,23 @@ export function trainCommand(): Command {
       nonNegativeInt,
       5000,
     )
-    .option('--sample-png <file>', 'write the sampled test digit as a PNG')
-    .option('--no-sample', 'do not show a random test digit')
+    .option(
+      '--sample-png <file>',
+      'also write the sampled test digit as a PNG (even with --no-sample)',
+    )
+    .option(
+      '--no-sample',
+      'leave out the label, prediction and picture of a random test digit',
+    )
     .option('--json', 'end standard output with one line of JSON results')
+    .option('--verbose', 'show stack traces of errors')
     .action(train);
 }
 
 function train(options: TrainOptions): void {
+  if (options.samplePng !== undefined) checkWritable(options.samplePng);
   const dataDir = options.data ?? defaultDataDir();
-  const data = readDataSets(dataDir, {
-    oneHot: true,
-    validationSize: options.validationSize,
-    seed: options.seed,
-  });
+  const data = readData(dataDir, options);
   const config: LabConfig = {
     epochs: options.epochs,
     batchSize: options.batchSize,
@@ -93,17 +106,23 @@ function train(options: TrainOptions): void {
   };
 
   const progress = epochProgress();
-  const result = runLab(data, config, {
-    onStep: (report) => progress.step(report),
-    onEpochEnd: ({ epoch, cost }) => {
-      progress.endEpoch();
-      const number = String(epoch).padStart(4, '0');
-      console.log(`Epoch: ${number}, Cost: ${cost.toFixed(9)}`);
-    },
-  });
+  let result: LabResult;
+  try {
+    result = runLab(data, config, {
+      onStep: (report) => progress.step(report),
+      onEpochEnd: ({ epoch, cost }) => {
+        progress.endEpoch();
+        const number = String(epoch).padStart(4, '0');
+        console.log(`Epoch: ${number}, Cost: ${cost.toFixed(9)}`);
+      },
+    });
+  } finally {
+    // A bar left running would keep the process alive after an error.
+    progress.endEpoch();
+  }
 
   console.log('Learning finished');
-  console.log(`Accuracy:  ${result.testAccuracy}`);
+  console.log(`Accuracy:  ${float32ToString(result.testAccuracy)}`);
   const { sample } = result;
   const [rows, cols] = data.imageShape;
   if (options.sample) {
@@ -112,7 +131,12 @@ function train(options: TrainOptions): void {
     for (const line of digitArt(sample.pixels, rows, cols)) console.log(line);
   }
   if (options.samplePng !== undefined) {
-    writeDigitPng(options.samplePng, sample.pixels, rows, cols);
+    try {
+      writeDigitPng(options.samplePng, sample.pixels, rows, cols);
+    } catch (error) {
+      const reason = (error as Error).message;
+      throw new UserError(`--sample-png: could not write the PNG: ${reason}`);
+    }
   }
   if (options.json) {
     console.log(
@@ -126,15 +150,59 @@ function train(options: TrainOptions): void {
         stepsPerEpoch: result.stepsPerEpoch,
         costs: result.costs,
         testAccuracy: result.testAccuracy,
+        validationAccuracy: result.validationAccuracy,
         sample: {
           index: sample.index,
           label: sample.label,
           prediction: sample.prediction,
         },
-        trainSeconds: result.trainSeconds,
+        trainSeconds: roundToMs(result.trainSeconds),
         // From process start: Node's start-up and data loading included.
-        totalSeconds: process.uptime(),
+        totalSeconds: roundToMs(process.uptime()),
       }),
     );
   }
+}
+
+function readData(dir: string, options: TrainOptions): DataSets {
+  try {
+    return readDataSets(dir, {
+      oneHot: true,
+      validationSize: options.validationSize,
+      seed: options.seed,
+    });
+  } catch (error) {
+    // The only usage error here: more held out than there is to hold.
+    if (error instanceof UserError && error.exitCode === USAGE_EXIT) {
+      const flag = "option '--validation-size <n>'";
+      throw new UserError(
+        `${flag} argument '${options.validationSize}' is invalid: ` +
+          error.message,
+        USAGE_EXIT,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Fails before training rather than after it when `file` can't be made. */
+function checkWritable(file: string): void {
+  const fail = (found: string) => {
+    throw new UserError(
+      `--sample-png ${file}: expected a file path in a writable folder ` +
+        `but found ${found}`,
+    );
+  };
+  if (existsSync(file) && statSync(file).isDirectory()) fail('a folder');
+  const folder = path.dirname(path.resolve(file));
+  if (!existsSync(folder)) fail(`no folder ${folder}`);
+  try {
+    accessSync(folder, constants.W_OK);
+  } catch {
+    fail(`the folder ${folder} not writable`);
+  }
+}
+
+function roundToMs(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
 }

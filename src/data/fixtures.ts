@@ -5,8 +5,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { mnistFileNames, type MnistFiles } from './files.js';
-import { IMAGES_MAGIC, LABELS_MAGIC } from './idx.js';
+import {
+  defaultDataDir,
+  findMnistFiles,
+  mnistFileNames,
+  type MnistFiles,
+} from './files.js';
+import {
+  IMAGES_MAGIC,
+  LABELS_MAGIC,
+  readIdxImages,
+  readIdxLabels,
+} from './idx.js';
 
 /** Whether to gzip what is written. */
 export interface WriteOptions {
@@ -130,6 +140,31 @@ export function writeMnistFolder(
     writeIdxLabels(labelsFile, labels, { gzip });
   }
   return files;
+}
+
+/**
+ * A fresh folder holding the first `train` and `test` digits of the real
+ * MNIST files, under the usual names (with .gz when gzipped).
+ */
+export function writeMnistSubset(
+  counts: { train: number; test: number },
+  options: WriteOptions = {},
+): string {
+  const real = findMnistFiles(defaultDataDir());
+  const dir = makeTempDir();
+  const to = (file: string) =>
+    path.join(dir, path.basename(file) + (options.gzip ? '.gz' : ''));
+  const copy = (imagesFile: string, labelsFile: string, count: number) => {
+    const images = readIdxImages(imagesFile);
+    const labels = readIdxLabels(labelsFile).labels.subarray(0, count);
+    const { rows, cols } = images;
+    const pixels = images.pixels.subarray(0, count * rows * cols);
+    writeIdxImages(to(imagesFile), pixels, count, rows, cols, options);
+    writeIdxLabels(to(labelsFile), labels, options);
+  };
+  copy(real.trainImages, real.trainLabels, counts.train);
+  copy(real.testImages, real.testLabels, counts.test);
+  return dir;
 }
 
 /** A fresh empty folder under the system's temporary folder. */

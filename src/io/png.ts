@@ -14,7 +14,7 @@ export function digitPng(
   rows: number,
   cols: number,
   scale = 10,
-): Buffer {
+): Uint8Array {
   const png = new PNG({
     width: cols * scale,
     height: rows * scale,

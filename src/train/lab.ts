@@ -9,9 +9,10 @@ import {
   type SoftmaxInit,
 } from '../nn/softmax-regression.js';
 import { tensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
-import { accuracyOf, predictClasses } from './metrics.js';
+import { accuracy, accuracyOf, predictClasses } from './metrics.js';
 
 export interface LabConfig {
   epochs: number;
@@ -64,6 +65,8 @@ export interface LabResult {
   /** Per epoch, the mean batch cost. */
   costs: number[];
   testAccuracy: number;
+  /** Accuracy on data.validation; null when it is empty. */
+  validationAccuracy: number | null;
   sample: SampleDigit;
   stepsPerEpoch: number;
   /** Wall time of the training steps alone. */
@@ -87,10 +90,6 @@ export class TrainingDivergedError extends UserError {
   }
 }
 
-// Random.stream purposes, distinct from the data sets' shuffles.
-const INIT_PURPOSE = 0x1a17;
-const SAMPLE_PURPOSE = 0x5a3e;
-
 /** Trains the lab's model on data.train and evaluates it on data.test. */
 export function runLab(
   data: DataSets,
@@ -101,11 +100,14 @@ export function runLab(
   if (!train.oneHot) {
     throw new Error('runLab: expected one-hot training labels');
   }
+  // One generator draws W, then b, then the sampled digit, in the order
+  // of examples/lab-07-softmax.ts, so that both print the same run.
+  const random = new Random(config.seed);
   const model = new SoftmaxRegression(
     train.imageSize,
     train.numClasses,
     config.init,
-    Random.stream(config.seed, INIT_PURPOSE),
+    random,
   );
   const optimizer = new GradientDescentOptimizer(config.learningRate);
   // As the lab: int(examples / batch), but at least one step.
@@ -117,7 +119,6 @@ export function runLab(
   const started = performance.now();
   const costs: number[] = [];
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    // float32, like the lab's avg_cost of numpy float32 costs.
     let cost = 0;
     for (let step = 1; step <= stepsPerEpoch; step++) {
       const batch = train.nextBatch(config.batchSize);
@@ -127,7 +128,7 @@ export function runLab(
       if (!Number.isFinite(loss)) {
         throw new TrainingDivergedError(epoch, step, loss, config.learningRate);
       }
-      cost = Math.fround(cost + Math.fround(loss / stepsPerEpoch));
+      cost += loss / stepsPerEpoch;
       callbacks.onStep?.({ epoch, step, stepsPerEpoch, loss });
     }
     costs.push(cost);
@@ -135,10 +136,13 @@ export function runLab(
   }
   const trainSeconds = (performance.now() - started) / 1000;
 
-  const predicted = predictClasses((images) => model.probs(images), test);
+  const predict = (images: Tensor) => model.probs(images);
+  const predicted = predictClasses(predict, test);
   const testAccuracy = accuracyOf(predicted, test.labels);
-  const sampleRandom = Random.stream(config.seed, SAMPLE_PURPOSE);
-  const index = sampleRandom.int(test.numExamples);
+  const { validation } = data;
+  const validationAccuracy =
+    validation.numExamples > 0 ? accuracy(predict, validation) : null;
+  const index = random.int(test.numExamples);
   const { imageSize } = test;
   const sample: SampleDigit = {
     index,
@@ -146,5 +150,13 @@ export function runLab(
     prediction: predicted[index],
     pixels: test.images.subarray(index * imageSize, (index + 1) * imageSize),
   };
-  return { model, costs, testAccuracy, sample, stepsPerEpoch, trainSeconds };
+  return {
+    model,
+    costs,
+    testAccuracy,
+    validationAccuracy,
+    sample,
+    stepsPerEpoch,
+    trainSeconds,
+  };
 }

@@ -1,0 +1,27 @@
+// The ported lab and `mnistlab train` are one program: same seed, same
+// draws, same printout.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { writeMnistSubset } from '../src/data/fixtures.js';
+
+const run = promisify(execFile);
+const EXAMPLE = fileURLToPath(new URL('./lab-07-softmax.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+describe('examples/lab-07-softmax', () => {
+  it('prints exactly what mnistlab train prints', async () => {
+    // 5,000 held out for validation, as both do by default, leave 600.
+    const dir = writeMnistSubset({ train: 5600, test: 300 });
+    const [example, cli] = await Promise.all([
+      run(process.execPath, [EXAMPLE, dir]),
+      run(process.execPath, [MAIN, 'train', '--data', dir]),
+    ]);
+    assert.match(example.stdout, /^Epoch: 0015, Cost: /m);
+    assert.equal(example.stdout, cli.stdout);
+  });
+});

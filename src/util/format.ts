@@ -1,0 +1,15 @@
+// Number formats shared by the command line and the examples.
+
+/**
+ * The shortest decimal that reads back as the same float32, as NumPy
+ * prints a float32 scalar: 0.8951, not 0.8950999975204468.
+ */
+export function float32ToString(value: number): string {
+  const single = Math.fround(value);
+  if (!Number.isFinite(single)) return String(single);
+  for (let digits = 1; digits < 9; digits++) {
+    const text = String(Number(single.toPrecision(digits)));
+    if (Math.fround(Number(text)) === single) return text;
+  }
+  return String(Number(single.toPrecision(9)));
+}
