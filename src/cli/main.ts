@@ -52,8 +52,10 @@ function exitCodeOf(error: unknown, verbose: boolean): number {
 async function main(argv: string[]): Promise<number> {
   // A closed pipe (`mnistlab train | head`) is the reader's choice.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
+    if (error.code !== 'EPIPE') {
+      console.error(`error: cannot write standard output: ${error.message}`);
+    }
+    process.exit(error.code === 'EPIPE' ? 0 : 1);
   });
   try {
     await program().parseAsync(argv);

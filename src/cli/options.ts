@@ -20,6 +20,17 @@ export function positiveInt(text: string): number {
   return value;
 }
 
+/** A parser of integers from 1 to `max`; `why` explains the limit. */
+export function positiveIntUpTo(max: number, why: string) {
+  return (text: string): number => {
+    const value = positiveInt(text);
+    if (value > max) {
+      throw new InvalidArgumentError(`Expected at most ${max} (${why}).`);
+    }
+    return value;
+  };
+}
+
 /** An integer >= 0. */
 export function nonNegativeInt(text: string): number {
   const value = parsedNumber(text);

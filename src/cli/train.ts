@@ -13,17 +13,24 @@ import {
   runLab,
   type LabConfig,
   type LabResult,
+  type SampleDigit,
 } from '../train/lab.js';
 import { digitArt } from '../io/digit-art.js';
 import {
   nonNegativeInt,
   positiveInt,
+  positiveIntUpTo,
   positiveNumber,
   seed,
 } from './options.js';
 import { epochProgress } from './progress.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { float32ToString } from '../util/format.js';
+
+/** The lab's model takes MNIST's own image size. */
+const IMAGE_SHAPE = [28, 28] as const;
+// float32 pixels of one batch within 1 GiB.
+const MAX_BATCH_SIZE = Math.floor(2 ** 28 / (IMAGE_SHAPE[0] * IMAGE_SHAPE[1]));
 
 interface TrainOptions {
   epochs: number;
@@ -51,7 +58,12 @@ export function trainCommand(): Command {
       positiveInt,
       d.epochs,
     )
-    .option('--batch-size <n>', 'examples per step', positiveInt, d.batchSize)
+    .option(
+      '--batch-size <n>',
+      'examples per step',
+      positiveIntUpTo(MAX_BATCH_SIZE, 'a batch of 28x28 images in 1 GiB'),
+      d.batchSize,
+    )
     .option(
       '--learning-rate <rate>',
       'gradient descent step size',
@@ -97,6 +109,13 @@ function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
   const dataDir = options.data ?? defaultDataDir();
   const data = readData(dataDir, options);
+  const [rows, cols] = data.imageShape;
+  if (rows !== IMAGE_SHAPE[0] || cols !== IMAGE_SHAPE[1]) {
+    throw new UserError(
+      `${dataDir}: expected MNIST's 28x28 images, the size the lab's model ` +
+        `takes, but found ${rows}x${cols}`,
+    );
+  }
   const config: LabConfig = {
     epochs: options.epochs,
     batchSize: options.batchSize,
@@ -121,47 +140,70 @@ function train(options: TrainOptions): void {
     progress.endEpoch();
   }
 
-  console.log('Learning finished');
-  console.log(`Accuracy:  ${float32ToString(result.testAccuracy)}`);
-  const { sample } = result;
-  const [rows, cols] = data.imageShape;
-  if (options.sample) {
-    console.log(`Label:  [${sample.label}]`);
-    console.log(`Prediction:  [${sample.prediction}]`);
-    for (const line of digitArt(sample.pixels, rows, cols)) console.log(line);
-  }
+  printResult(result, options, data.imageShape);
   if (options.samplePng !== undefined) {
-    try {
-      writeDigitPng(options.samplePng, sample.pixels, rows, cols);
-    } catch (error) {
-      const reason = (error as Error).message;
-      throw new UserError(`--sample-png: could not write the PNG: ${reason}`);
-    }
+    writeSamplePng(options.samplePng, result.sample, data.imageShape);
   }
   if (options.json) {
-    console.log(
-      JSON.stringify({
-        model: 'softmax',
-        ...config,
-        validationSize: options.validationSize,
-        dataDir,
-        trainExamples: data.train.numExamples,
-        testExamples: data.test.numExamples,
-        stepsPerEpoch: result.stepsPerEpoch,
-        costs: result.costs,
-        testAccuracy: result.testAccuracy,
-        validationAccuracy: result.validationAccuracy,
-        sample: {
-          index: sample.index,
-          label: sample.label,
-          prediction: sample.prediction,
-        },
-        trainSeconds: roundToMs(result.trainSeconds),
-        // From process start: Node's start-up and data loading included.
-        totalSeconds: roundToMs(process.uptime()),
-      }),
-    );
+    console.log(JSON.stringify(jsonResult(result, config, options, data)));
   }
+}
+
+/** The lab's printout after training. */
+function printResult(
+  result: LabResult,
+  options: TrainOptions,
+  [rows, cols]: [number, number],
+): void {
+  console.log('Learning finished');
+  console.log(`Accuracy:  ${float32ToString(result.testAccuracy)}`);
+  if (!options.sample) return;
+  const { sample } = result;
+  console.log(`Label:  [${sample.label}]`);
+  console.log(`Prediction:  [${sample.prediction}]`);
+  for (const line of digitArt(sample.pixels, rows, cols)) console.log(line);
+}
+
+function writeSamplePng(
+  file: string,
+  sample: SampleDigit,
+  [rows, cols]: [number, number],
+): void {
+  try {
+    writeDigitPng(file, sample.pixels, rows, cols);
+  } catch (error) {
+    const reason = (error as Error).message;
+    throw new UserError(`--sample-png: could not write the PNG: ${reason}`);
+  }
+}
+
+function jsonResult(
+  result: LabResult,
+  config: LabConfig,
+  options: TrainOptions,
+  data: DataSets,
+) {
+  const { sample } = result;
+  return {
+    model: 'softmax',
+    ...config,
+    validationSize: options.validationSize,
+    dataDir: options.data ?? defaultDataDir(),
+    trainExamples: data.train.numExamples,
+    testExamples: data.test.numExamples,
+    stepsPerEpoch: result.stepsPerEpoch,
+    costs: result.costs,
+    testAccuracy: result.testAccuracy,
+    validationAccuracy: result.validationAccuracy,
+    sample: {
+      index: sample.index,
+      label: sample.label,
+      prediction: sample.prediction,
+    },
+    trainSeconds: roundToMs(result.trainSeconds),
+    // From process start: Node's start-up and data loading included.
+    totalSeconds: roundToMs(process.uptime()),
+  };
 }
 
 function readData(dir: string, options: TrainOptions): DataSets {

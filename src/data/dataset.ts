@@ -57,6 +57,11 @@ export class DataSet {
     imageSize: number,
     options: DataSetOptions,
   ) {
+    if (!(images instanceof Uint8Array) || !(labels instanceof Uint8Array)) {
+      throw new TypeError(
+        'DataSet: expected images and labels as Uint8Arrays of bytes',
+      );
+    }
     if (!Number.isInteger(imageSize) || imageSize <= 0) {
       throw new RangeError(
         `DataSet: expected a positive integer imageSize but found ${imageSize}`,

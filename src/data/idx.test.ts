@@ -1,6 +1,7 @@
 // Tests of the IDX reader on tiny files written here, good and broken.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -160,6 +161,40 @@ describe('readIdxImages', () => {
       () => readIdxImages(file),
       `${file}: expected a complete gzip file but found a truncated or ` +
         `corrupt one (zlib: unexpected end of file)`,
+    );
+  });
+
+  it('stops inflating a gzip file at the size its header declares', () => {
+    const file = tempPath('bomb.gz');
+    // Declares 3 images of 2x4 but inflates to 64 MB of zeros.
+    const header = encodeIdx(IMAGES_MAGIC, [3, 2, 4], new Uint8Array(0));
+    const body = new Uint8Array(64 << 20);
+    fs.writeFileSync(file, gzipSync(Buffer.concat([header, body])));
+    assertUserError(
+      () => readIdxImages(file),
+      `${file}: expected a gzip file that decompresses to the 40 bytes ` +
+        `its header declares but found more`,
+    );
+  });
+
+  it('refuses a gzip header declaring more than it may hold, early', () => {
+    const file = tempPath('huge.gz');
+    const dims = [4_000_000_000, 28, 28];
+    writeBytes(file, encodeIdx(IMAGES_MAGIC, dims, PIXELS), { gzip: true });
+    assertUserError(
+      () => readIdxImages(file),
+      `${file}: expected a header declaring at most 1073741824 bytes but ` +
+        `found 4000000000 images of 28x28 (3136000000016 bytes) in a file ` +
+        `of unknown size; is the header corrupt?`,
+    );
+  });
+
+  it('does not block on a FIFO named like a data file', () => {
+    const file = tempPath('fifo');
+    execFileSync('mkfifo', [file]);
+    assertUserError(
+      () => readIdxImages(file),
+      `${file}: expected an IDX images file but found a special file`,
     );
   });
 

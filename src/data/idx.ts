@@ -3,7 +3,7 @@
 // (type 0x08) in the two MNIST shapes: images [n, rows, cols], labels [n].
 
 import * as fs from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 
 /** Magic number of an IDX images file: ubyte data, 3 dimensions. */
@@ -72,15 +72,16 @@ function readIdx(
   path: string,
   kind: Kind,
 ): { dims: number[]; body: Uint8Array } {
+  // stat before open: opening a FIFO named like a data file would block.
+  const stat = statOf(path, kind);
+  if (!stat.isFile()) {
+    const found = stat.isDirectory() ? 'a directory' : 'a special file';
+    throw new UserError(
+      `${path}: expected an IDX ${kind} file but found ${found}`,
+    );
+  }
   const fd = open(path, kind);
   try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
-      const found = stat.isDirectory() ? 'a directory' : 'a special file';
-      throw new UserError(
-        `${path}: expected an IDX ${kind} file but found ${found}`,
-      );
-    }
     const head = readAt(path, fd, 0, Math.min(stat.size, 16));
 
     if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
@@ -90,7 +91,13 @@ function readIdx(
             `but found ${stat.size} bytes`,
         );
       }
-      const data = gunzip(path, readAt(path, fd, 0, stat.size));
+      const compressed = readAt(path, fd, 0, stat.size);
+      // The header comes first, so a small file that declares far more
+      // than it holds is refused before it is inflated any further.
+      const start = gunzipStart(compressed);
+      const declared =
+        start.length >= 16 ? parseHeader(path, kind, start, null, true) : null;
+      const data = gunzip(path, compressed, declared?.declared);
       const header = parseHeader(path, kind, data, data.length, true);
       return { dims: header.dims, body: data.subarray(header.bytes) };
     }
@@ -104,16 +111,33 @@ function readIdx(
   }
 }
 
+function statOf(path: string, kind: Kind): fs.Stats {
+  try {
+    return fs.statSync(path);
+  } catch (error) {
+    throw notOpened(path, kind, error);
+  }
+}
+
 function open(path: string, kind: Kind): number {
   try {
     return fs.openSync(path, 'r');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const found = code === 'ENOENT' ? 'no such file' : `error ${code}`;
-    throw new UserError(
-      `${path}: expected an IDX ${kind} file but found ${found}`,
-    );
+    throw notOpened(path, kind, error);
   }
+}
+
+function notOpened(path: string, kind: Kind, error: unknown): UserError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const found =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'a file it may not read'
+        : `error ${code}`;
+  return new UserError(
+    `${path}: expected an IDX ${kind} file but found ${found}`,
+  );
 }
 
 function readAt(
@@ -135,17 +159,39 @@ function readAt(
   return bytes;
 }
 
-function gunzip(path: string, compressed: Uint8Array): Uint8Array {
+/** As much of the decompressed start as the first compressed bytes give. */
+function gunzipStart(compressed: Uint8Array): Uint8Array {
   try {
+    return gunzipSync(compressed.subarray(0, 1024), {
+      finishFlush: zlibConstants.Z_SYNC_FLUSH,
+    });
+  } catch {
+    // Not decodable even this far: gunzip() below says why.
+    return new Uint8Array(0);
+  }
+}
+
+/** Decompresses a whole gzip file; `declared`, if known, bounds it. */
+function gunzip(
+  path: string,
+  compressed: Uint8Array,
+  declared?: bigint,
+): Uint8Array {
+  const limit = declared === undefined ? MAX_IDX_BYTES : Number(declared) + 1;
+  try {
+    const data = gunzipSync(compressed, { maxOutputLength: limit });
     // A plain Uint8Array view, so that callers never see a Buffer.
-    const data = gunzipSync(compressed, { maxOutputLength: MAX_IDX_BYTES });
     return new Uint8Array(data.buffer, data.byteOffset, data.length);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
+      const expected =
+        declared === undefined
+          ? `at most ${MAX_IDX_BYTES} bytes`
+          : `the ${declared} bytes its header declares`;
       throw new UserError(
-        `${path}: expected a gzip file that decompresses to at most ` +
-          `${MAX_IDX_BYTES} bytes but found more`,
+        `${path}: expected a gzip file that decompresses to ${expected} ` +
+          'but found more',
       );
     }
     throw new UserError(
@@ -158,19 +204,23 @@ function gunzip(path: string, compressed: Uint8Array): Uint8Array {
 /**
  * Checks an IDX header (big-endian: two zero bytes, type code, number of
  * dimensions, then one uint32 per dimension) against the data's size in
- * bytes, which for a gzip file is its size once decompressed.
+ * bytes, which for a gzip file is its size once decompressed; null when
+ * that is not known yet, for the start of a gzip stream.
  */
 function parseHeader(
   path: string,
   kind: Kind,
   head: Uint8Array,
-  size: number,
+  size: number | null,
   gzipped: boolean,
-): { dims: number[]; bytes: number } {
+): { dims: number[]; bytes: number; declared: bigint } {
   const expected = KINDS[kind];
   const wanted = `an IDX ${kind} file (magic ${expected.magic})`;
   const headerBytes = 4 + 4 * expected.dims;
-  const found = `${size} bytes` + (gzipped ? ' once decompressed' : '');
+  const found =
+    size === null
+      ? 'unknown size'
+      : `${size} bytes` + (gzipped ? ' once decompressed' : '');
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
 
   if (head.length >= 2 && (head[0] !== 0 || head[1] !== 0)) {
@@ -205,14 +255,13 @@ function parseHeader(
         `found ${head[3]} (magic ${magic})`,
     );
   }
-  if (size < headerBytes) throw tooShort();
+  if (size !== null && size < headerBytes) throw tooShort();
 
   // BigInt keeps the product exact however large the header's claims.
   const dims: number[] = [];
   for (let i = 0; i < expected.dims; i++) dims.push(view.getUint32(4 + 4 * i));
   const itemBytes = dims.slice(1).reduce((a, b) => a * BigInt(b), 1n);
   const declared = BigInt(headerBytes) + BigInt(dims[0]) * itemBytes;
-  const actual = BigInt(size);
   const items =
     `${dims[0]} ${kind}` +
     (kind === 'images' ? ` of ${dims[1]}x${dims[2]}` : '');
@@ -223,6 +272,8 @@ function parseHeader(
         `${found}; is the header corrupt?`,
     );
   }
+  if (size === null) return { dims, bytes: headerBytes, declared };
+  const actual = BigInt(size);
   if (declared !== actual) {
     let hint: string;
     if (declared > actual) {
@@ -237,7 +288,7 @@ function parseHeader(
         `then ${items}) as the header declares, but found ${found}${hint}`,
     );
   }
-  return { dims, bytes: headerBytes };
+  return { dims, bytes: headerBytes, declared };
 }
 
 /** Names data's first bytes, with a hint when they look like a web page. */

@@ -128,6 +128,21 @@ describe('readDataSets', () => {
     );
   });
 
+  it('rejects a set of no images, or of empty images', () => {
+    const { dir, files } = folder(10, 0);
+    assertUserError(
+      () => readDataSets(dir, { validationSize: 2 }),
+      `${files.testImages}: expected at least one image of at least 1x1 ` +
+        `but found 0 images of 28x28`,
+    );
+    writeIdxImages(files.trainImages, new Uint8Array(0), 10, 0, 28);
+    assertUserError(
+      () => readDataSets(dir, { validationSize: 2 }),
+      `${files.trainImages}: expected at least one image of at least 1x1 ` +
+        `but found 10 images of 0x28`,
+    );
+  });
+
   it('rejects test images of another size than the training images', () => {
     const { dir, files } = folder(10, 2);
     writeIdxImages(files.testImages, fixturePixels(1, 2, 4, 4), 2, 4, 4);

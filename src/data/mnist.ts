@@ -54,6 +54,14 @@ export function readDataSets(
 
   checkPair(trainImages, trainLabels);
   checkPair(testImages, testLabels);
+  for (const images of [trainImages, testImages]) {
+    if (images.count === 0 || images.rows === 0 || images.cols === 0) {
+      throw new UserError(
+        `${images.path}: expected at least one image of at least 1x1 ` +
+          `but found ${images.count} images of ${images.rows}x${images.cols}`,
+      );
+    }
+  }
   const { rows, cols } = trainImages;
   if (testImages.rows !== rows || testImages.cols !== cols) {
     throw new UserError(

@@ -292,6 +292,11 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export function argMax(x: Tensor, axis = -1): Tensor {
   const at = normalizeAxis('argMax', x.shape, axis);
   const [outer, dim, inner] = splitAtAxis(x.shape, at);
+  if (dim === 0) {
+    throw new Error(
+      `argMax: axis ${axis} of shape ${formatShape(x.shape)} is empty`,
+    );
+  }
   const data = kernels().argMax(x.data, outer, dim, inner);
   return constant(
     data,

@@ -81,9 +81,43 @@ describe('runLab', () => {
       (error: unknown) => {
         assert.ok(error instanceof TrainingDivergedError);
         assert.equal(error.epoch, 1);
-        assert.ok(!Number.isFinite(error.loss));
+        assert.ok(error.loss !== null && !Number.isFinite(error.loss));
         return true;
       },
     );
+  });
+
+  it('checks the weights after the last update of an epoch', () => {
+    // One step whose loss is finite but whose update overflows.
+    const config = { ...LAB_DEFAULTS, epochs: 1, batchSize: 1000 };
+    assert.throws(
+      () => runLab(slice(1000), { ...config, learningRate: 1e308 }),
+      {
+        name: 'TrainingDivergedError',
+        message:
+          'training diverged: the weights stopped being finite numbers at ' +
+          'epoch 1, step 1, with learning rate 1e+308. Try a lower learning ' +
+          'rate (the lab uses 0.1).',
+      },
+    );
+  });
+
+  it('rejects settings it cannot train with', () => {
+    const cases: Array<[Partial<typeof LAB_DEFAULTS>, string]> = [
+      [{ epochs: 0 }, 'epochs to be a positive integer but found 0'],
+      [{ epochs: 1.5 }, 'epochs to be a positive integer but found 1.5'],
+      [{ batchSize: NaN }, 'batchSize to be a positive integer but found NaN'],
+      [
+        { init: 'ones' as 'zeros' },
+        `init to be 'normal' or 'zeros' but found "ones"`,
+      ],
+      [{ seed: -1 }, 'seed to be an integer from 0 to 4294967295 but found -1'],
+    ];
+    for (const [change, message] of cases) {
+      assert.throws(() => runLab(slice(100), { ...LAB_DEFAULTS, ...change }), {
+        name: 'RangeError',
+        message: `runLab: expected ${message}`,
+      });
+    }
   });
 });

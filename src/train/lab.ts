@@ -73,18 +73,25 @@ export interface LabResult {
   trainSeconds: number;
 }
 
-/** Thrown when the cost stops being a finite number. */
+/**
+ * Thrown when the cost, or the weights after an update, stop being finite
+ * numbers. `loss` is the non-finite cost, or null when the weights were.
+ */
 export class TrainingDivergedError extends UserError {
   constructor(
     readonly epoch: number,
     readonly step: number,
-    readonly loss: number,
+    readonly loss: number | null,
     readonly learningRate: number,
   ) {
+    const what =
+      loss === null
+        ? 'the weights stopped being finite numbers'
+        : `the cost became ${loss}`;
     super(
-      `training diverged: the cost became ${loss} at epoch ${epoch}, ` +
-        `step ${step}, with learning rate ${learningRate}. ` +
-        `Try a lower learning rate (the lab uses 0.1).`,
+      `training diverged: ${what} at epoch ${epoch}, step ${step}, with ` +
+        `learning rate ${learningRate}. Try a lower learning rate (the lab ` +
+        `uses 0.1).`,
     );
     this.name = 'TrainingDivergedError';
   }
@@ -96,6 +103,7 @@ export function runLab(
   config: LabConfig,
   callbacks: LabCallbacks = {},
 ): LabResult {
+  checkConfig(config);
   const { train, test } = data;
   if (!train.oneHot) {
     throw new Error('runLab: expected one-hot training labels');
@@ -131,6 +139,16 @@ export function runLab(
       cost += loss / stepsPerEpoch;
       callbacks.onStep?.({ epoch, step, stepsPerEpoch, loss });
     }
+    // Each loss is taken before its update, so the last update of the
+    // epoch is checked here, on the weights themselves.
+    if (!allFinite(model.weights) || !allFinite(model.bias)) {
+      throw new TrainingDivergedError(
+        epoch,
+        stepsPerEpoch,
+        null,
+        config.learningRate,
+      );
+    }
     costs.push(cost);
     callbacks.onEpochEnd?.({ epoch, cost });
   }
@@ -159,4 +177,30 @@ export function runLab(
     stepsPerEpoch,
     trainSeconds,
   };
+}
+
+function allFinite(t: Tensor): boolean {
+  return t.data.every(Number.isFinite);
+}
+
+function checkConfig(config: LabConfig): void {
+  const fail = (setting: string, expected: string, found: unknown) => {
+    throw new RangeError(
+      `runLab: expected ${setting} to be ${expected} but found ` +
+        (typeof found === 'string' ? JSON.stringify(found) : String(found)),
+    );
+  };
+  const { epochs, batchSize, init, seed } = config;
+  if (!Number.isSafeInteger(epochs) || epochs < 1) {
+    fail('epochs', 'a positive integer', epochs);
+  }
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    fail('batchSize', 'a positive integer', batchSize);
+  }
+  if (init !== 'normal' && init !== 'zeros') {
+    fail('init', "'normal' or 'zeros'", init);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    fail('seed', 'an integer from 0 to 4294967295', seed);
+  }
 }
