@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -363,6 +363,43 @@ describe('mnistlab train explains bad data files and exits with 1', () => {
       new RegExp(`^error: .*${dir}.*train-images-idx3-ubyte`),
     );
   });
+});
+
+describe('mnistlab train in a terminal', () => {
+  // util-linux's script(1) gives the run a pseudo-terminal, so the
+  // progress bar is drawn.
+  const hasScript = existsSync('/usr/bin/script');
+
+  it(
+    'clears its progress bar and exits after a failure',
+    { skip: !hasScript },
+    async () => {
+      const command = [
+        process.execPath,
+        MAIN,
+        'train',
+        ...SMALL,
+        '--learning-rate',
+        '1000',
+      ];
+      const run = await promisify(execFile)(
+        '/usr/bin/script',
+        ['-qec', command.join(' '), '/dev/null'],
+        {
+          timeout: 60_000,
+        },
+      ).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string; killed: boolean }) => ({
+          code: error.killed ? -1 : error.code,
+          stdout: error.stdout,
+        }),
+      );
+      assert.equal(run.code, 1, 'exits 1 rather than hanging');
+      assert.match(run.stdout, /Epoch 0001 \[/, 'the bar was drawn');
+      assert.match(run.stdout, /\x1b\[2Kerror: training diverged/);
+    },
+  );
 });
 
 describe('mnistlab train on the whole of MNIST', () => {
