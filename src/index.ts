@@ -3,12 +3,19 @@
 
 export * from './data/index.js';
 export * from './tensor/index.js';
-export { GradientDescentOptimizer, Optimizer } from './nn/optimizers.js';
+export * from './nn/optimizers.js';
+export * from './nn/schedules.js';
+export * as initializers from './nn/initializers.js';
+export * from './nn/layers.js';
+export * from './nn/sequential.js';
+export { parseLayers, LAYER_GRAMMAR } from './nn/spec.js';
+export { TrainingDivergedError } from './nn/diverged.js';
 export {
   SoftmaxRegression,
   type SoftmaxInit,
 } from './nn/softmax-regression.js';
 export * from './train/lab.js';
+export * from './train/networks.js';
 export * from './train/metrics.js';
 export { digitArt } from './io/digit-art.js';
 export { digitPng, writeDigitPng } from './io/png.js';

@@ -57,3 +57,14 @@ export function seed(text: string): number {
   }
   return value;
 }
+
+/** A dropout rate in [0, 1). */
+export function dropoutRate(text: string): number {
+  const value = parsedNumber(text, false);
+  if (!(value >= 0 && value < 1)) {
+    throw new InvalidArgumentError(
+      'Expected a rate from 0 up to (not including) 1.',
+    );
+  }
+  return value;
+}

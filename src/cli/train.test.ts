@@ -176,7 +176,7 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
     ],
     [
       ['--init', 'ones'],
-      "error: option '--init <how>' argument 'ones' is invalid. Allowed choices are normal, zeros.",
+      "error: option '--init <how>' argument 'ones' is invalid. Allowed choices are normal, truncated-normal, zeros, xavier, xavier-normal, he.",
     ],
     [
       ['--seed', '-1'],
@@ -361,6 +361,58 @@ describe('mnistlab train explains bad data files and exits with 1', () => {
     assert.match(
       run.stderr,
       new RegExp(`^error: .*${dir}.*train-images-idx3-ubyte`),
+    );
+  });
+});
+
+describe('mnistlab train with layer models', () => {
+  it('builds and trains the stack --layers describes', async () => {
+    const run = await mnistlab(
+      'train',
+      ...SMALL.slice(0, 4),
+      '--epochs',
+      '2',
+      '--batch-size',
+      '10',
+      '--layers',
+      'dense:32,relu,dense:10',
+      '--json',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    for (const epoch of [1, 2]) {
+      assert.match(
+        lines[epoch - 1],
+        new RegExp(
+          `^Epoch: 000${epoch}, Cost: \\d+\\.\\d{9}, Validation accuracy: 0\\.\\d{4}$`,
+        ),
+      );
+    }
+    assert.equal(lines[2], 'Learning finished');
+    const result = jsonOf(run);
+    assert.equal(result.model, 'layers');
+    assert.equal(result.layers, 'dense:32,relu,dense:10');
+    assert.equal(result.optimizer, 'adam');
+    assert.equal((result.validationAccuracy as number[]).length, 2);
+    assert.ok((result.testAccuracy as number) > 0.5);
+  });
+
+  it('names the bad token of a --layers spec, exit code 2', async () => {
+    const run = await mnistlab('train', '--layers', 'dense:10,relu,pool:2');
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /^error: --layers: expected a layer \(dense, .*\) but found 'pool:2' \(layer 3 of 'dense:10,relu,pool:2'\)\n\(add --help for usage\)\n$/,
+    );
+  });
+
+  it("refuses flags the lab's softmax run has no use for", async () => {
+    const run = await mnistlab('train', '--optimizer', 'adam');
+    assert.equal(run.code, 2);
+    assert.equal(
+      run.stderr,
+      "error: --optimizer adam is not the lab's (sgd); pick --model mlp or " +
+        'cnn, or give --layers\n(add --help for usage)\n',
     );
   });
 });

@@ -1,5 +1,7 @@
-// `mnistlab train`: the lab's run with the lab's printout. Results go to
-// standard output, progress to standard error.
+// `mnistlab train`: the lab's run with the lab's printout, or a layer
+// model (MLP, CNN, any --layers stack) printed the same way with its
+// validation accuracy. Results go to standard output, progress to standard
+// error.
 
 import { Command, Option } from 'commander';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
@@ -12,7 +14,6 @@ import {
   LAB_DEFAULTS,
   runLab,
   type LabConfig,
-  type LabResult,
   type SampleDigit,
 } from '../train/lab.js';
 import { digitArt } from '../io/digit-art.js';
@@ -21,9 +22,19 @@ import {
   positiveInt,
   positiveIntUpTo,
   positiveNumber,
+  dropoutRate,
   seed,
 } from './options.js';
-import { epochProgress } from './progress.js';
+import { epochProgress, type EpochProgress } from './progress.js';
+import { INITIALIZERS } from '../nn/initializers.js';
+import { LAYER_GRAMMAR } from '../nn/spec.js';
+import {
+  NETWORK_PRESETS,
+  OPTIMIZERS,
+  trainNetwork,
+  type NetworkConfig,
+  type OptimizerName,
+} from '../train/networks.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { float32ToString } from '../util/format.js';
 
@@ -32,11 +43,17 @@ const IMAGE_SHAPE = [28, 28] as const;
 // float32 pixels of one batch within 1 GiB.
 const MAX_BATCH_SIZE = Math.floor(2 ** 28 / (IMAGE_SHAPE[0] * IMAGE_SHAPE[1]));
 
+type ModelName = 'softmax' | 'mlp' | 'cnn';
+
 interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  init: LabConfig['init'];
+  model: ModelName;
+  layers?: string;
+  optimizer?: OptimizerName;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  init?: string;
+  dropout?: number;
   seed: number;
   data?: string;
   validationSize: number;
@@ -47,33 +64,56 @@ interface TrainOptions {
 
 export function trainCommand(): Command {
   const d = LAB_DEFAULTS;
+  const { mlp, cnn } = NETWORK_PRESETS;
+  const perModel = (lab: unknown, m: unknown, c: unknown) =>
+    `(default: ${lab} for softmax, ${m} for mlp, ${c} for cnn)`;
   return new Command('train')
     .description(
-      "train the lab's softmax regression on MNIST, print the cost of " +
-        'each epoch, the test accuracy and a random test digit',
+      "train a model on MNIST (by default the lab's softmax regression), " +
+        'print the cost of each epoch, the test accuracy and a random ' +
+        'test digit',
+    )
+    .addOption(
+      new Option('--model <name>', 'what to train')
+        .choices(['softmax', 'mlp', 'cnn'])
+        .default('softmax'),
+    )
+    .option(
+      '--layers <spec>',
+      'train this stack of layers instead (grammar below)',
+    )
+    .addOption(
+      new Option(
+        '--optimizer <name>',
+        `how to step ${perModel('sgd', mlp.optimizer, cnn.optimizer)}`,
+      ).choices(OPTIMIZERS),
     )
     .option(
       '--epochs <n>',
-      'passes over the training set',
+      `passes over the training set ${perModel(d.epochs, mlp.epochs, cnn.epochs)}`,
       positiveInt,
-      d.epochs,
     )
     .option(
       '--batch-size <n>',
-      'examples per step',
+      `examples per step ${perModel(d.batchSize, mlp.batchSize, cnn.batchSize)}`,
       positiveIntUpTo(MAX_BATCH_SIZE, 'a batch of 28x28 images in 1 GiB'),
-      d.batchSize,
     )
     .option(
       '--learning-rate <rate>',
-      'gradient descent step size',
+      `step size ${perModel(d.learningRate, mlp.learningRate, cnn.learningRate)}`,
       positiveNumber,
-      d.learningRate,
     )
     .addOption(
-      new Option('--init <how>', 'initial weights and bias')
-        .choices(['normal', 'zeros'])
-        .default(d.init),
+      new Option(
+        '--init <how>',
+        `initial weights ${perModel(d.init, mlp.init, cnn.init)}; ` +
+          'softmax takes normal or zeros',
+      ).choices(Object.keys(INITIALIZERS)),
+    )
+    .option(
+      '--dropout <rate>',
+      `rate of each dropout layer ${perModel('-', mlp.dropout, cnn.dropout)}`,
+      dropoutRate,
     )
     .option(
       '--seed <n>',
@@ -102,56 +142,173 @@ export function trainCommand(): Command {
     )
     .option('--json', 'end standard output with one line of JSON results')
     .option('--verbose', 'show stack traces of errors')
+    .addHelpText(
+      'after',
+      `\nModels:\n  mlp  ${mlp.layers}\n  cnn  ${cnn.layers}\n` +
+        `\n--layers grammar (comma-separated):\n  ` +
+        LAYER_GRAMMAR.join('\n  '),
+    )
     .action(train);
 }
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
+  const networkPreset =
+    options.layers !== undefined || options.model !== 'softmax';
+  if (!networkPreset) checkLabOptions(options);
   const dataDir = options.data ?? defaultDataDir();
   const data = readData(dataDir, options);
   const [rows, cols] = data.imageShape;
   if (rows !== IMAGE_SHAPE[0] || cols !== IMAGE_SHAPE[1]) {
     throw new UserError(
-      `${dataDir}: expected MNIST's 28x28 images, the size the lab's model ` +
-        `takes, but found ${rows}x${cols}`,
+      `${dataDir}: expected MNIST's 28x28 images, the size the models ` +
+        `take, but found ${rows}x${cols}`,
     );
   }
-  const config: LabConfig = {
-    epochs: options.epochs,
-    batchSize: options.batchSize,
-    learningRate: options.learningRate,
-    init: options.init,
-    seed: options.seed,
-  };
+  if (networkPreset) trainNetworkModel(data, options);
+  else trainLab(data, options);
+}
 
+/** Usage errors for flags the lab's softmax run has no use for. */
+function checkLabOptions(options: TrainOptions): void {
+  const refuse = (flag: string, why: string) => {
+    throw new UserError(
+      `${flag} ${why}; pick --model mlp or cnn, or give --layers`,
+      USAGE_EXIT,
+    );
+  };
+  if (options.optimizer !== undefined && options.optimizer !== 'sgd') {
+    refuse(`--optimizer ${options.optimizer}`, "is not the lab's (sgd)");
+  }
+  if (
+    options.init !== undefined &&
+    !['normal', 'zeros'].includes(options.init)
+  ) {
+    refuse(
+      `--init ${options.init}`,
+      'is for layer models (softmax takes normal or zeros)',
+    );
+  }
+  if (options.dropout !== undefined) {
+    refuse('--dropout', 'is for layer models');
+  }
+}
+
+/** Trains under a bar, clearing it on success and on failure alike. */
+function withProgress<T>(run: (progress: EpochProgress) => T): T {
   const progress = epochProgress();
-  let result: LabResult;
   try {
-    result = runLab(data, config, {
-      onStep: (report) => progress.step(report),
-      onEpochEnd: ({ epoch, cost }) => {
-        progress.endEpoch();
-        const number = String(epoch).padStart(4, '0');
-        console.log(`Epoch: ${number}, Cost: ${cost.toFixed(9)}`);
-      },
-    });
+    return run(progress);
   } finally {
     // A bar left running would keep the process alive after an error.
     progress.endEpoch();
   }
+}
 
+function epochLine(epoch: number, cost: number, extra = ''): string {
+  const number = String(epoch).padStart(4, '0');
+  return `Epoch: ${number}, Cost: ${cost.toFixed(9)}${extra}`;
+}
+
+function trainLab(data: DataSets, options: TrainOptions): void {
+  const d = LAB_DEFAULTS;
+  const config: LabConfig = {
+    epochs: options.epochs ?? d.epochs,
+    batchSize: options.batchSize ?? d.batchSize,
+    learningRate: options.learningRate ?? d.learningRate,
+    init: (options.init as LabConfig['init'] | undefined) ?? d.init,
+    seed: options.seed,
+  };
+  const result = withProgress((progress) =>
+    runLab(data, config, {
+      onStep: (report) => progress.step(report),
+      onEpochEnd: ({ epoch, cost }) => {
+        progress.endEpoch();
+        console.log(epochLine(epoch, cost));
+      },
+    }),
+  );
+  finish(result, options, data, {
+    model: 'softmax',
+    ...config,
+    costs: result.costs,
+    testAccuracy: result.testAccuracy,
+    validationAccuracy: result.validationAccuracy,
+    stepsPerEpoch: result.stepsPerEpoch,
+    trainSeconds: roundToMs(result.trainSeconds),
+  });
+}
+
+function trainNetworkModel(data: DataSets, options: TrainOptions): void {
+  const preset = NETWORK_PRESETS[options.model === 'cnn' ? 'cnn' : 'mlp'];
+  const config: NetworkConfig = {
+    layers: options.layers ?? preset.layers,
+    epochs: options.epochs ?? preset.epochs,
+    batchSize: options.batchSize ?? preset.batchSize,
+    learningRate: options.learningRate ?? preset.learningRate,
+    optimizer: options.optimizer ?? preset.optimizer,
+    init: options.init ?? preset.init,
+    dropout: options.dropout ?? preset.dropout,
+    seed: options.seed,
+  };
+  const result = withProgress((progress) =>
+    trainNetwork(data, config, {
+      onStep: (report) => progress.step(report),
+      onEpochEnd: ({ epoch, loss, validationAccuracy }) => {
+        progress.endEpoch();
+        const validation =
+          validationAccuracy === null
+            ? ''
+            : `, Validation accuracy: ${validationAccuracy.toFixed(4)}`;
+        console.log(epochLine(epoch, loss, validation));
+      },
+    }),
+  );
+  finish(result, options, data, {
+    model: options.layers === undefined ? options.model : 'layers',
+    ...config,
+    costs: result.history.map((h) => h.loss),
+    testAccuracy: result.testAccuracy,
+    testLoss: result.testLoss,
+    validationAccuracy: result.history.map((h) => h.validationAccuracy),
+    stepsPerEpoch: result.stepsPerEpoch,
+    trainSeconds: roundToMs(result.trainSeconds),
+  });
+}
+
+/** Prints the results, writes the PNG, and the JSON line when asked. */
+function finish(
+  result: { testAccuracy: number; sample: SampleDigit },
+  options: TrainOptions,
+  data: DataSets,
+  summary: Record<string, unknown>,
+): void {
   printResult(result, options, data.imageShape);
   if (options.samplePng !== undefined) {
     writeSamplePng(options.samplePng, result.sample, data.imageShape);
   }
-  if (options.json) {
-    console.log(JSON.stringify(jsonResult(result, config, options, data)));
-  }
+  if (!options.json) return;
+  const { sample } = result;
+  const json = {
+    ...summary,
+    validationSize: options.validationSize,
+    dataDir: options.data ?? defaultDataDir(),
+    trainExamples: data.train.numExamples,
+    testExamples: data.test.numExamples,
+    sample: {
+      index: sample.index,
+      label: sample.label,
+      prediction: sample.prediction,
+    },
+    // From process start: Node's start-up and data loading included.
+    totalSeconds: roundToMs(process.uptime()),
+  };
+  console.log(JSON.stringify(json));
 }
 
 /** The lab's printout after training. */
 function printResult(
-  result: LabResult,
+  result: { testAccuracy: number; sample: SampleDigit },
   options: TrainOptions,
   [rows, cols]: [number, number],
 ): void {
@@ -175,35 +332,6 @@ function writeSamplePng(
     const reason = (error as Error).message;
     throw new UserError(`--sample-png: could not write the PNG: ${reason}`);
   }
-}
-
-function jsonResult(
-  result: LabResult,
-  config: LabConfig,
-  options: TrainOptions,
-  data: DataSets,
-) {
-  const { sample } = result;
-  return {
-    model: 'softmax',
-    ...config,
-    validationSize: options.validationSize,
-    dataDir: options.data ?? defaultDataDir(),
-    trainExamples: data.train.numExamples,
-    testExamples: data.test.numExamples,
-    stepsPerEpoch: result.stepsPerEpoch,
-    costs: result.costs,
-    testAccuracy: result.testAccuracy,
-    validationAccuracy: result.validationAccuracy,
-    sample: {
-      index: sample.index,
-      label: sample.label,
-      prediction: sample.prediction,
-    },
-    trainSeconds: roundToMs(result.trainSeconds),
-    // From process start: Node's start-up and data loading included.
-    totalSeconds: roundToMs(process.uptime()),
-  };
 }
 
 function readData(dir: string, options: TrainOptions): DataSets {

@@ -15,17 +15,24 @@ export interface GradCheckResult {
 
 /**
  * Differentiates sum(f(inputs) * r) for a fixed random r both ways.
- * `inputs` are made into variables; `eps` is the finite-difference step.
+ * `inputs` are made into variables; `params`, variables f already uses
+ * (a layer's weights), are checked too and come after the inputs in
+ * `worst.input`. `eps` is the finite-difference step.
  */
 export function gradCheck(
   f: (...inputs: Tensor[]) => Tensor,
   inputs: Tensor[],
-  { eps = 1e-2, seed = 1 } = {},
+  {
+    eps = 1e-2,
+    seed = 1,
+    params = [] as Tensor[],
+  }: { eps?: number; seed?: number; params?: Tensor[] } = {},
 ): GradCheckResult {
-  const vars = inputs.map((input) => variable(input));
-  const probe = f(...vars);
+  const vars = [...inputs.map((input) => variable(input)), ...params];
+  const args = vars.slice(0, inputs.length);
+  const probe = f(...args);
   const weights = randomNormal(probe.shape, new Random(seed));
-  const loss = () => sum(mul(f(...vars), weights));
+  const loss = () => sum(mul(f(...args), weights));
 
   loss().backward();
   const analytic = vars.map((v) => v.grad ?? new Float32Array(v.size));

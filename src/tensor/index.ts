@@ -2,8 +2,9 @@
 
 export { Tensor, noGrad } from './tensor.js';
 export * from './ops.js';
+export * from './ops-nn.js';
 export * from './creation.js';
-export { sizeOf, type Shape } from './shape.js';
+export { sizeOf, type Padding, type Shape } from './shape.js';
 export {
   kernels,
   setKernels,

@@ -15,11 +15,15 @@ import {
   mean,
   mul,
   neg,
+  relu,
   reshape,
+  sigmoid,
   softmax,
   softmaxCrossEntropy,
+  sqrt,
   sub,
   sum,
+  tanh,
 } from './ops.js';
 import type { Tensor } from './tensor.js';
 
@@ -87,6 +91,18 @@ describe('op gradients match finite differences', () => {
     assertGradients(neg, [normal(2, 5)]);
     assertGradients(log, [positive(2, 5)]);
     assertGradients(exp, [normal(2, 5)]);
+  });
+
+  it('relu, away from its kink at 0', () => {
+    // |x| >= 0.1 keeps the finite-difference step from crossing 0.
+    const x = normal(3, 5).data.map((v) => Math.sign(v) * (0.1 + Math.abs(v)));
+    assertGradients(relu, [tensor(x, [3, 5])]);
+  });
+
+  it('sigmoid, tanh and sqrt', () => {
+    assertGradients(sigmoid, [normal(3, 5)]);
+    assertGradients(tanh, [normal(3, 5)]);
+    assertGradients(sqrt, [positive(3, 5)]);
   });
 
   it('matMul, including odd sizes and sparse inputs', () => {
@@ -168,6 +184,27 @@ describe('op values', () => {
     const indices = argMax(tensor([1, 3, 3, 9, 2, 0], [2, 3]), 1);
     assertClose(indices.data, [1, 0]);
     assertClose(equal(indices, tensor([1, 2])).data, [1, 0]);
+  });
+
+  it('relu zeroes negatives and passes zero no gradient', () => {
+    const x = variable(tensor([-2, 0, 3]));
+    const y = relu(x);
+    assertClose(y.data, [0, 0, 3]);
+    sum(y).backward();
+    assertClose(x.grad!, [0, 0, 1]);
+  });
+
+  it('sigmoid is finite and exact at the extremes, with zero slope', () => {
+    const x = variable(tensor([-1000, -20, 0, 20, 1000]));
+    const y = sigmoid(x);
+    assertClose(y.data, [0, 2.0611537e-9, 0.5, 1, 1], 1e-7);
+    sum(y).backward();
+    assertClose(x.grad!, [0, 2.0611537e-9, 0.25, 0, 0], 1e-7);
+  });
+
+  it('tanh and sqrt of known values', () => {
+    assertClose(tanh(tensor([0, 1, -1000])).data, [0, 0.7615942, -1]);
+    assertClose(sqrt(tensor([0, 4, 2])).data, [0, 2, Math.SQRT2]);
   });
 
   it('sum keeps or drops the reduced axis', () => {

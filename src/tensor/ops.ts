@@ -2,7 +2,7 @@
 // layer and, right beside it, how the gradient flows back to its inputs.
 // Gradients flow only into inputs that require them.
 
-import { kernels, type BinaryOp } from './kernels/index.js';
+import { kernels, type BinaryOp, type ResultGradOp } from './kernels/index.js';
 import {
   broadcastShapes,
   formatShape,
@@ -127,6 +127,35 @@ export function exp(x: Tensor): Tensor {
 
   return result(data, x.shape, [x], (dOut) => {
     x.accumulateGrad(times(dOut, x.shape, y));
+  });
+}
+
+/** max(x, 0) elementwise; its gradient at exactly 0 is 0. */
+export function relu(x: Tensor): Tensor {
+  return fromResult('relu', x);
+}
+
+/** 1 / (1 + e^-x) elementwise, without overflow for large |x|. */
+export function sigmoid(x: Tensor): Tensor {
+  return fromResult('sigmoid', x);
+}
+
+/** Hyperbolic tangent, elementwise. */
+export function tanh(x: Tensor): Tensor {
+  return fromResult('tanh', x);
+}
+
+/** Square root, elementwise; the gradient at 0 is Infinity, as in TF. */
+export function sqrt(x: Tensor): Tensor {
+  return fromResult('sqrt', x);
+}
+
+/** A unary op whose backward needs only its result. */
+function fromResult(op: ResultGradOp, x: Tensor): Tensor {
+  const data = kernels().unary(op, x.data);
+
+  return result(data, x.shape, [x], (dOut) => {
+    x.accumulateGrad(kernels().unaryGrad(op, data, dOut));
   });
 }
 

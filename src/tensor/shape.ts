@@ -75,3 +75,116 @@ export function splitAtAxis(
     sizeOf(shape.slice(axis + 1)),
   ];
 }
+
+/** TensorFlow's two padding modes for sliding windows. */
+export type Padding = 'same' | 'valid';
+
+/**
+ * Where a sliding window (convolution or pooling) reads an NHWC input
+ * [batch, inHeight, inWidth, channels]. Output pixel (oy, ox) covers input
+ * rows oy * strideHeight - padTop + [0, windowHeight), and columns alike;
+ * rows and columns outside the input are padding.
+ */
+export interface WindowGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  windowHeight: number;
+  windowWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+  outHeight: number;
+  outWidth: number;
+}
+
+/**
+ * The geometry of a window [windowHeight, windowWidth] sliding over an NHWC
+ * input, by TensorFlow's rules: 'valid' keeps whole windows only; 'same'
+ * gives ceil(size / stride) outputs, padding split with the extra row or
+ * column at the bottom or right. `noun` names the window in errors.
+ */
+export function windowGeometry(
+  op: string,
+  xShape: Shape,
+  window: readonly [number, number],
+  strides: number | readonly [number, number],
+  padding: Padding,
+  noun: 'window' | 'kernel' = 'window',
+): WindowGeometry {
+  if (xShape.length !== 4) {
+    throw new Error(
+      `${op}: expected an input of shape [n, h, w, c] but found ` +
+        formatShape(xShape),
+    );
+  }
+  const [windowHeight, windowWidth] = window;
+  const [strideHeight, strideWidth] =
+    typeof strides === 'number' ? [strides, strides] : strides;
+  if (
+    !(Number.isInteger(windowHeight) && windowHeight >= 1) ||
+    !(Number.isInteger(windowWidth) && windowWidth >= 1)
+  ) {
+    throw new Error(
+      `${op}: expected a ${noun} size of positive integers but found ` +
+        `${windowHeight}x${windowWidth}`,
+    );
+  }
+  if (
+    !(Number.isInteger(strideHeight) && strideHeight >= 1) ||
+    !(Number.isInteger(strideWidth) && strideWidth >= 1)
+  ) {
+    throw new Error(
+      `${op}: expected strides of positive integers but found ` +
+        formatShape([strideHeight, strideWidth]),
+    );
+  }
+  const [batch, inHeight, inWidth, channels] = xShape;
+  const rows = along(op, inHeight, windowHeight, strideHeight, padding);
+  const columns = along(op, inWidth, windowWidth, strideWidth, padding);
+  if (rows === null || columns === null) {
+    throw new Error(
+      `${op}: expected a ${noun} no larger than the input for 'valid' ` +
+        `padding but found ${noun} ${windowHeight}x${windowWidth} and ` +
+        `input ${inHeight}x${inWidth}`,
+    );
+  }
+  return {
+    batch,
+    inHeight,
+    inWidth,
+    channels,
+    windowHeight,
+    windowWidth,
+    strideHeight,
+    strideWidth,
+    padTop: rows.padBefore,
+    padLeft: columns.padBefore,
+    outHeight: rows.out,
+    outWidth: columns.out,
+  };
+}
+
+/** Output size and leading padding along one axis; null if none fits. */
+function along(
+  op: string,
+  size: number,
+  window: number,
+  stride: number,
+  padding: Padding,
+): { out: number; padBefore: number } | null {
+  if (padding === 'valid') {
+    if (window > size) return null;
+    return { out: Math.floor((size - window) / stride) + 1, padBefore: 0 };
+  }
+  if (padding === 'same') {
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + window - size, 0);
+    return { out, padBefore: Math.floor(total / 2) };
+  }
+  throw new Error(
+    `${op}: expected padding 'same' or 'valid' but found '${padding}'`,
+  );
+}

@@ -3,6 +3,7 @@
 // digit. Reports through callbacks; prints nothing.
 
 import type { DataSets } from '../data/mnist.js';
+import { TrainingDivergedError } from '../nn/diverged.js';
 import { GradientDescentOptimizer } from '../nn/optimizers.js';
 import {
   SoftmaxRegression,
@@ -10,9 +11,10 @@ import {
 } from '../nn/softmax-regression.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { accuracy, accuracyOf, predictClasses } from './metrics.js';
+
+export { TrainingDivergedError };
 
 export interface LabConfig {
   epochs: number;
@@ -71,30 +73,6 @@ export interface LabResult {
   stepsPerEpoch: number;
   /** Wall time of the training steps alone. */
   trainSeconds: number;
-}
-
-/**
- * Thrown when the cost, or the weights after an update, stop being finite
- * numbers. `loss` is the non-finite cost, or null when the weights were.
- */
-export class TrainingDivergedError extends UserError {
-  constructor(
-    readonly epoch: number,
-    readonly step: number,
-    readonly loss: number | null,
-    readonly learningRate: number,
-  ) {
-    const what =
-      loss === null
-        ? 'the weights stopped being finite numbers'
-        : `the cost became ${loss}`;
-    super(
-      `training diverged: ${what} at epoch ${epoch}, step ${step}, with ` +
-        `learning rate ${learningRate}. Try a lower learning rate (the lab ` +
-        `uses 0.1).`,
-    );
-    this.name = 'TrainingDivergedError';
-  }
 }
 
 /** Trains the lab's model on data.train and evaluates it on data.test. */

@@ -1,9 +1,17 @@
 // Plain TypeScript kernels: the reference every faster kernel is tested
 // against, and the path that runs in any JavaScript engine. Matrix
 // products skip zero entries of A, since most MNIST pixels are zero.
+// Single-threaded and unvectorised on purpose; convolution is left to
+// im2col plus matMul rather than a kernel of its own.
 
-import { broadcastStrides, sameShape, sizeOf, type Shape } from '../shape.js';
-import type { BinaryOp, Kernels, UnaryOp } from './kernels.js';
+import {
+  broadcastStrides,
+  sameShape,
+  sizeOf,
+  type Shape,
+  type WindowGeometry,
+} from '../shape.js';
+import type { BinaryOp, Kernels, ResultGradOp, UnaryOp } from './kernels.js';
 
 type Scalar2 = (x: number, y: number) => number;
 
@@ -15,12 +23,6 @@ const binaryFns: Record<BinaryOp, Scalar2> = {
   equal: (x, y) => (x === y ? 1 : 0),
 };
 
-const unaryFns: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  log: Math.log,
-  exp: Math.exp,
-};
-
 function matMul(
   a: Float32Array,
   b: Float32Array,
@@ -30,46 +32,63 @@ function matMul(
   transA: boolean,
   transB: boolean,
 ): Float32Array {
+  // Transposed operands are copied to [m, k] and [k, n] first: O(mk + kn)
+  // against the product's O(mkn), and one loop then serves every case.
+  if (transA) a = transpose(a, k, m);
+  if (transB) b = transpose(b, n, k);
   const out = new Float32Array(m * n);
-  if (!transB && !transA) {
-    // Rows of B scaled by A[i, p] and summed: zeros in A cost nothing.
-    for (let i = 0; i < m; i++) {
-      const outRow = i * n;
-      const aRow = i * k;
-      for (let p = 0; p < k; p++) {
-        const aValue = a[aRow + p];
-        if (aValue === 0) continue;
-        const bRow = p * n;
-        for (let j = 0; j < n; j++) out[outRow + j] += aValue * b[bRow + j];
-      }
-    }
-    return out;
-  }
-  if (!transB) {
-    // A = aᵀ: walk a ([k, m]) row by row, so its zeros are skipped in
-    // memory order; each output still sums over p in ascending order.
-    for (let p = 0; p < k; p++) {
-      const aRow = p * m;
-      const bRow = p * n;
-      for (let i = 0; i < m; i++) {
-        const aValue = a[aRow + i];
-        if (aValue === 0) continue;
-        const outRow = i * n;
-        for (let j = 0; j < n; j++) out[outRow + j] += aValue * b[bRow + j];
-      }
-    }
-    return out;
-  }
-  // B transposed: each output is a dot product of two rows.
+  // One row of A at a time, packed to its nonzero entries: the offset of
+  // the row of B each one scales, and its value. Zeros cost one test.
+  const bRows = new Int32Array(k);
+  const aValues = new Float64Array(k);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let total = 0;
-      for (let p = 0; p < k; p++) {
-        const aValue = transA ? a[p * m + i] : a[i * k + p];
-        total += aValue * b[j * k + p];
-      }
-      out[i * n + j] = total;
+    const aRow = i * k;
+    let count = 0;
+    for (let p = 0; p < k; p++) {
+      const aValue = a[aRow + p];
+      if (aValue === 0) continue;
+      bRows[count] = p * n;
+      aValues[count++] = aValue;
     }
+
+    // Rows of B scaled and summed, four at a time so that each output is
+    // loaded and stored a quarter as often; p still ascends.
+    const outRow = i * n;
+    let q = 0;
+    for (; q + 3 < count; q += 4) {
+      const a0 = aValues[q];
+      const a1 = aValues[q + 1];
+      const a2 = aValues[q + 2];
+      const a3 = aValues[q + 3];
+      const b0 = bRows[q];
+      const b1 = bRows[q + 1];
+      const b2 = bRows[q + 2];
+      const b3 = bRows[q + 3];
+      for (let j = 0; j < n; j++) {
+        const terms =
+          a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+        out[outRow + j] += terms;
+      }
+    }
+    for (; q < count; q++) {
+      const aValue = aValues[q];
+      const bRow = bRows[q];
+      for (let j = 0; j < n; j++) out[outRow + j] += aValue * b[bRow + j];
+    }
+  }
+  return out;
+}
+
+/** x [rows, columns] as [columns, rows]. */
+function transpose(
+  x: Float32Array,
+  rows: number,
+  columns: number,
+): Float32Array {
+  const out = new Float32Array(rows * columns);
+  for (let r = 0; r < rows; r++) {
+    const from = r * columns;
+    for (let c = 0; c < columns; c++) out[c * rows + r] = x[from + c];
   }
   return out;
 }
@@ -135,11 +154,84 @@ function forEachIndex(
   }
 }
 
+// One loop per op, so that no function is called per element.
 function unary(op: UnaryOp, x: Float32Array): Float32Array {
-  const f = unaryFns[op];
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
-  return out;
+  const size = x.length;
+  const out = new Float32Array(size);
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < size; i++) out[i] = -x[i];
+      return out;
+    case 'log':
+      for (let i = 0; i < size; i++) out[i] = Math.log(x[i]);
+      return out;
+    case 'exp':
+      for (let i = 0; i < size; i++) out[i] = Math.exp(x[i]);
+      return out;
+    case 'relu':
+      // Written so that NaN passes through instead of becoming 0.
+      for (let i = 0; i < size; i++) {
+        const value = x[i];
+        out[i] = value < 0 ? 0 : value;
+      }
+      return out;
+    case 'sigmoid':
+      // exp() only ever sees -|x|, so it cannot overflow to Infinity.
+      for (let i = 0; i < size; i++) {
+        const value = x[i];
+        if (value >= 0) {
+          out[i] = 1 / (1 + Math.exp(-value));
+        } else {
+          const e = Math.exp(value);
+          out[i] = e / (1 + e);
+        }
+      }
+      return out;
+    case 'tanh':
+      for (let i = 0; i < size; i++) out[i] = Math.tanh(x[i]);
+      return out;
+    case 'sqrt':
+      for (let i = 0; i < size; i++) out[i] = Math.sqrt(x[i]);
+      return out;
+    default:
+      return unknownOp('unary', op);
+  }
+}
+
+function unaryGrad(
+  op: ResultGradOp,
+  y: Float32Array,
+  dY: Float32Array,
+): Float32Array {
+  const size = y.length;
+  const dX = new Float32Array(size);
+  switch (op) {
+    case 'relu':
+      for (let i = 0; i < size; i++) if (y[i] > 0) dX[i] = dY[i];
+      return dX;
+    case 'sigmoid':
+      for (let i = 0; i < size; i++) {
+        const value = y[i];
+        dX[i] = dY[i] * value * (1 - value);
+      }
+      return dX;
+    case 'tanh':
+      for (let i = 0; i < size; i++) {
+        const value = y[i];
+        dX[i] = dY[i] * (1 - value * value);
+      }
+      return dX;
+    case 'sqrt':
+      // NOTE: Infinity (or NaN) where x = 0, as in TensorFlow's SqrtGrad.
+      for (let i = 0; i < size; i++) dX[i] = (0.5 * dY[i]) / y[i];
+      return dX;
+    default:
+      return unknownOp('unaryGrad', op);
+  }
+}
+
+function unknownOp(kernel: string, op: never): never {
+  throw new Error(`${kernel}: unknown op '${String(op)}'`);
 }
 
 function sumAxis(
@@ -251,14 +343,221 @@ function softmaxCrossEntropy(
   return { losses, probs };
 }
 
+// The window kernels share one walk: output pixel (oy, ox) reads input
+// rows top + [kyStart, kyEnd) and columns left + [kxStart, kxEnd), its
+// window clipped to the input (the rest is padding). Each kernel inlines
+// the walk so that its loops call nothing.
+
+function im2col(x: Float32Array, g: WindowGeometry): Float32Array {
+  const { inHeight, inWidth, channels, windowHeight, windowWidth } = g;
+  const { strideHeight, strideWidth, padTop, padLeft } = g;
+  const { batch, outHeight, outWidth } = g;
+  const rowSize = windowHeight * windowWidth * channels;
+  const windowRow = windowWidth * channels;
+  const imageSize = inHeight * inWidth * channels;
+  // NOTE: a windowHeight * windowWidth-fold copy of x; fine for MNIST.
+  const cols = new Float32Array(batch * outHeight * outWidth * rowSize);
+  let row = 0;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageSize;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - padTop;
+      const kyStart = Math.max(0, -top);
+      const kyEnd = Math.min(windowHeight, inHeight - top);
+      for (let ox = 0; ox < outWidth; ox++, row += rowSize) {
+        const left = ox * strideWidth - padLeft;
+        const kxStart = Math.max(0, -left);
+        const kxEnd = Math.min(windowWidth, inWidth - left);
+        // Whole window rows (columns x channels) are contiguous in both.
+        const length = (kxEnd - kxStart) * channels;
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          const from =
+            image + ((top + ky) * inWidth + left + kxStart) * channels;
+          const to = row + ky * windowRow + kxStart * channels;
+          for (let i = 0; i < length; i++) cols[to + i] = x[from + i];
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+function col2im(cols: Float32Array, g: WindowGeometry): Float32Array {
+  const { inHeight, inWidth, channels, windowHeight, windowWidth } = g;
+  const { strideHeight, strideWidth, padTop, padLeft } = g;
+  const { batch, outHeight, outWidth } = g;
+  const rowSize = windowHeight * windowWidth * channels;
+  const windowRow = windowWidth * channels;
+  const imageSize = inHeight * inWidth * channels;
+  const dX = new Float32Array(batch * imageSize);
+  let row = 0;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageSize;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - padTop;
+      const kyStart = Math.max(0, -top);
+      const kyEnd = Math.min(windowHeight, inHeight - top);
+      for (let ox = 0; ox < outWidth; ox++, row += rowSize) {
+        const left = ox * strideWidth - padLeft;
+        const kxStart = Math.max(0, -left);
+        const kxEnd = Math.min(windowWidth, inWidth - left);
+        const length = (kxEnd - kxStart) * channels;
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          const to = image + ((top + ky) * inWidth + left + kxStart) * channels;
+          const from = row + ky * windowRow + kxStart * channels;
+          for (let i = 0; i < length; i++) dX[to + i] += cols[from + i];
+        }
+      }
+    }
+  }
+  return dX;
+}
+
+function maxPool(
+  x: Float32Array,
+  g: WindowGeometry,
+): { out: Float32Array; argMax: Int32Array } {
+  const { inHeight, inWidth, channels, windowHeight, windowWidth } = g;
+  const { strideHeight, strideWidth, padTop, padLeft } = g;
+  const { batch, outHeight, outWidth } = g;
+  const imageSize = inHeight * inWidth * channels;
+  const out = new Float32Array(batch * outHeight * outWidth * channels);
+  // -1 marks a window wholly in padding (never under TF's rules).
+  const argMax = new Int32Array(out.length).fill(-1);
+  let at = 0;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageSize;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - padTop;
+      const kyStart = Math.max(0, -top);
+      const kyEnd = Math.min(windowHeight, inHeight - top);
+      for (let ox = 0; ox < outWidth; ox++, at += channels) {
+        const left = ox * strideWidth - padLeft;
+        const kxStart = Math.max(0, -left);
+        const kxEnd = Math.min(windowWidth, inWidth - left);
+        let first = true;
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          for (let kx = kxStart; kx < kxEnd; kx++) {
+            const from = image + ((top + ky) * inWidth + left + kx) * channels;
+            if (first) {
+              for (let c = 0; c < channels; c++) {
+                out[at + c] = x[from + c];
+                argMax[at + c] = from + c;
+              }
+              first = false;
+              continue;
+            }
+            // Strictly greater: ties keep the first maximum.
+            for (let c = 0; c < channels; c++) {
+              const value = x[from + c];
+              if (value > out[at + c]) {
+                out[at + c] = value;
+                argMax[at + c] = from + c;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { out, argMax };
+}
+
+function maxPoolGrad(
+  dOut: Float32Array,
+  argMax: Int32Array,
+  g: WindowGeometry,
+): Float32Array {
+  const dX = new Float32Array(g.batch * g.inHeight * g.inWidth * g.channels);
+  for (let i = 0; i < dOut.length; i++) {
+    const d = dOut[i];
+    const to = argMax[i];
+    if (d !== 0 && to >= 0) dX[to] += d;
+  }
+  return dX;
+}
+
+function avgPool(x: Float32Array, g: WindowGeometry): Float32Array {
+  const { inHeight, inWidth, channels, windowHeight, windowWidth } = g;
+  const { strideHeight, strideWidth, padTop, padLeft } = g;
+  const { batch, outHeight, outWidth } = g;
+  const imageSize = inHeight * inWidth * channels;
+  const out = new Float32Array(batch * outHeight * outWidth * channels);
+  let at = 0;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageSize;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - padTop;
+      const kyStart = Math.max(0, -top);
+      const kyEnd = Math.min(windowHeight, inHeight - top);
+      for (let ox = 0; ox < outWidth; ox++, at += channels) {
+        const left = ox * strideWidth - padLeft;
+        const kxStart = Math.max(0, -left);
+        const kxEnd = Math.min(windowWidth, inWidth - left);
+        const count = (kyEnd - kyStart) * (kxEnd - kxStart);
+        if (count <= 0) continue;
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          for (let kx = kxStart; kx < kxEnd; kx++) {
+            const from = image + ((top + ky) * inWidth + left + kx) * channels;
+            for (let c = 0; c < channels; c++) out[at + c] += x[from + c];
+          }
+        }
+        for (let c = 0; c < channels; c++) out[at + c] /= count;
+      }
+    }
+  }
+  return out;
+}
+
+function avgPoolGrad(dOut: Float32Array, g: WindowGeometry): Float32Array {
+  const { inHeight, inWidth, channels, windowHeight, windowWidth } = g;
+  const { strideHeight, strideWidth, padTop, padLeft } = g;
+  const { batch, outHeight, outWidth } = g;
+  const imageSize = inHeight * inWidth * channels;
+  const dX = new Float32Array(batch * imageSize);
+  // One window's share per channel, reused for every output pixel.
+  const share = new Float32Array(channels);
+  let at = 0;
+  for (let b = 0; b < batch; b++) {
+    const image = b * imageSize;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const top = oy * strideHeight - padTop;
+      const kyStart = Math.max(0, -top);
+      const kyEnd = Math.min(windowHeight, inHeight - top);
+      for (let ox = 0; ox < outWidth; ox++, at += channels) {
+        const left = ox * strideWidth - padLeft;
+        const kxStart = Math.max(0, -left);
+        const kxEnd = Math.min(windowWidth, inWidth - left);
+        const count = (kyEnd - kyStart) * (kxEnd - kxStart);
+        if (count <= 0) continue;
+        for (let c = 0; c < channels; c++) share[c] = dOut[at + c] / count;
+        for (let ky = kyStart; ky < kyEnd; ky++) {
+          for (let kx = kxStart; kx < kxEnd; kx++) {
+            const to = image + ((top + ky) * inWidth + left + kx) * channels;
+            for (let c = 0; c < channels; c++) dX[to + c] += share[c];
+          }
+        }
+      }
+    }
+  }
+  return dX;
+}
+
 export const cpuKernels: Kernels = {
   name: 'cpu',
   matMul,
   binary,
   unary,
+  unaryGrad,
   sumAxis,
   reduceToShape,
   softmax,
   argMax,
   softmaxCrossEntropy,
+  im2col,
+  col2im,
+  maxPool,
+  maxPoolGrad,
+  avgPool,
+  avgPoolGrad,
 };

@@ -2,10 +2,12 @@
 // plain TypeScript set (cpu.ts) runs everywhere; faster sets (WebAssembly,
 // threads) can replace it with setKernels() and must agree with it.
 
-import type { Shape } from '../shape.js';
+import type { Shape, WindowGeometry } from '../shape.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'equal';
-export type UnaryOp = 'neg' | 'log' | 'exp';
+/** Unary ops whose derivative is a function of their result alone. */
+export type ResultGradOp = 'relu' | 'sigmoid' | 'tanh' | 'sqrt';
+export type UnaryOp = 'neg' | 'log' | 'exp' | ResultGradOp;
 
 export interface Kernels {
   readonly name: string;
@@ -34,7 +36,14 @@ export interface Kernels {
     outShape: Shape,
   ): Float32Array;
 
+  /** op applied to each element; sigmoid is stable for any x. */
   unary(op: UnaryOp, x: Float32Array): Float32Array;
+
+  /**
+   * dx from dy and the result y = op(x): relu passes dy where y > 0 (so 0
+   * at x = 0), sigmoid scales by y(1 - y), tanh by 1 - y², sqrt by 1 / 2y.
+   */
+  unaryGrad(op: ResultGradOp, y: Float32Array, dY: Float32Array): Float32Array;
 
   /** Sums x, seen as [outer, dim, inner], over dim: out is [outer, inner]. */
   sumAxis(
@@ -73,4 +82,44 @@ export interface Kernels {
     rows: number,
     classes: number,
   ): { losses: Float32Array; probs: Float32Array };
+
+  /**
+   * Unrolls the windows of an NHWC input x into rows: out is
+   * [batch * outHeight * outWidth, windowHeight * windowWidth * channels],
+   * columns ordered (row, column, channel) like [kh, kw, c] filters, and
+   * zero where a window reads padding.
+   */
+  im2col(x: Float32Array, g: WindowGeometry): Float32Array;
+
+  /**
+   * The adjoint of im2col: sums each row's entries back onto the input
+   * pixels they were read from, giving [batch, inHeight, inWidth, channels].
+   */
+  col2im(cols: Float32Array, g: WindowGeometry): Float32Array;
+
+  /**
+   * Per-channel window maxima [batch, outHeight, outWidth, channels],
+   * ignoring padding; `argMax` holds the flat input index of each (the
+   * first in row-major window order on ties).
+   */
+  maxPool(
+    x: Float32Array,
+    g: WindowGeometry,
+  ): { out: Float32Array; argMax: Int32Array };
+
+  /** dx for maxPool: each dOut element added at its argMax. */
+  maxPoolGrad(
+    dOut: Float32Array,
+    argMax: Int32Array,
+    g: WindowGeometry,
+  ): Float32Array;
+
+  /**
+   * Per-channel window means [batch, outHeight, outWidth, channels] over
+   * the real (non-padding) elements of each window, as TensorFlow does.
+   */
+  avgPool(x: Float32Array, g: WindowGeometry): Float32Array;
+
+  /** dx for avgPool: each dOut element spread evenly over its window. */
+  avgPoolGrad(dOut: Float32Array, g: WindowGeometry): Float32Array;
 }

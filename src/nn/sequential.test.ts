@@ -1,0 +1,87 @@
+// Sequential models on slices of the real MNIST files.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { DataSet } from '../data/dataset.js';
+import { defaultDataDir } from '../data/files.js';
+import { readDataSets } from '../data/mnist.js';
+import { tensor } from '../tensor/creation.js';
+import { glorotUniform } from './initializers.js';
+import { AdamOptimizer } from './optimizers.js';
+import { Sequential } from './sequential.js';
+import { parseLayers } from './spec.js';
+
+const real = readDataSets(defaultDataDir());
+const firstTraining = (count: number) =>
+  new DataSet(
+    real.train.images.subarray(0, count * 784),
+    real.train.labels.subarray(0, count),
+    784,
+    { oneHot: false, seed: 1 },
+  );
+const layers = (spec: string) =>
+  parseLayers(spec, { init: glorotUniform, dropout: 0.2 });
+
+describe('Sequential', () => {
+  it('an MLP learns 5,000 digits to above 90% on 5,000 others', () => {
+    const model = new Sequential(layers('dense:64,relu,dropout,dense:10'), {
+      inputShape: [784],
+    });
+    const reports: number[] = [];
+    const history = model.fit(firstTraining(5000), {
+      epochs: 3,
+      batchSize: 50,
+      optimizer: new AdamOptimizer({ learningRate: 0.002 }),
+      validation: real.validation,
+      onEpochEnd: (report) => reports.push(report.epoch),
+    });
+    assert.deepEqual(reports, [1, 2, 3]);
+    assert.ok(history[2].loss < history[0].loss);
+    const { accuracy } = model.evaluate(real.validation);
+    assert.equal(accuracy, history[2].validationAccuracy);
+    assert.ok(accuracy > 0.9, `accuracy ${accuracy}`);
+  });
+
+  it('a small CNN learns 1,000 digits to above 80%', () => {
+    const spec = 'conv:4:3,relu,maxpool:2,flatten,dense:10';
+    const model = new Sequential(layers(spec), { inputShape: [28, 28, 1] });
+    model.fit(firstTraining(1000), {
+      epochs: 2,
+      batchSize: 32,
+      optimizer: new AdamOptimizer({ learningRate: 0.003 }),
+    });
+    const { accuracy } = model.evaluate(real.validation);
+    assert.ok(accuracy > 0.8, `accuracy ${accuracy}`);
+  });
+
+  it('predicts probabilities, also when the stack ends in softmax', () => {
+    const model = new Sequential(layers('dense:10,softmax'), {
+      inputShape: [784],
+    });
+    const batch = real.test.gather(0, 3);
+    const probs = model.predict(tensor(batch.images, [3, 784]));
+    assert.deepEqual(probs.shape, [3, 10]);
+    for (let row = 0; row < 3; row++) {
+      const total = probs.data
+        .subarray(row * 10, row * 10 + 10)
+        .reduce((a, b) => a + b);
+      assert.ok(Math.abs(total - 1) < 1e-5);
+    }
+  });
+
+  it('refuses a stack that does not end in classes', () => {
+    assert.throws(
+      () => new Sequential(layers('conv:2:3'), { inputShape: [28, 28, 1] }),
+      {
+        message:
+          'Sequential: expected a last output of [classes] but found ' +
+          '[28, 28, 2]; end with flatten and dense',
+      },
+    );
+    assert.throws(
+      () => new Sequential(layers('dense:10'), { inputShape: [28, 28, 1] }),
+      /^Error: Sequential: cannot put dense:10 after an output of \[28, 28, 1\]: dense: expected a flat input but found \[28, 28, 1\]; add flatten before it$/,
+    );
+  });
+});

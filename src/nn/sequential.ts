@@ -1,0 +1,187 @@
+// A stack of layers trained as one classifier: fit, evaluate, predict.
+// Reports progress through callbacks and never prints.
+
+import type { DataSet } from '../data/dataset.js';
+import { oneHot, tensor } from '../tensor/creation.js';
+import {
+  argMax,
+  mean,
+  reshape,
+  softmax,
+  softmaxCrossEntropy,
+} from '../tensor/ops.js';
+import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
+import { noGrad, type Tensor } from '../tensor/tensor.js';
+import { Random } from '../util/random.js';
+import { TrainingDivergedError } from './diverged.js';
+import { Activation, type Layer } from './layers.js';
+import type { Optimizer } from './optimizers.js';
+
+export interface FitStepReport {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+}
+
+export interface FitEpochReport {
+  epoch: number;
+  /** Mean of the epoch's batch losses. */
+  loss: number;
+  /** Accuracy on the validation set after the epoch; null without one. */
+  validationAccuracy: number | null;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: Optimizer;
+  validation?: DataSet;
+  onStep?: (report: FitStepReport) => void;
+  onEpochEnd?: (report: FitEpochReport) => void;
+}
+
+export interface Evaluation {
+  /** Mean cross-entropy. */
+  loss: number;
+  accuracy: number;
+  /** Predicted class of each example, in file order. */
+  predicted: Uint8Array;
+}
+
+export class Sequential {
+  readonly layers: readonly Layer[];
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  /** Drives dropout; weights are drawn from the seed when built. */
+  private readonly random: Random;
+  // Layers up to the logits: a final softmax is left to the loss.
+  private readonly body: readonly Layer[];
+
+  /** Builds every layer for images of `inputShape` (batch excluded). */
+  constructor(
+    layers: Layer[],
+    { inputShape, seed = 777 }: { inputShape: Shape; seed?: number },
+  ) {
+    if (layers.length === 0)
+      throw new Error('Sequential: expected layers but found none');
+    this.layers = layers;
+    this.inputShape = inputShape;
+    this.random = new Random(seed);
+    let shape = inputShape;
+    for (const layer of layers) {
+      try {
+        shape = layer.build(shape, this.random);
+      } catch (error) {
+        throw new Error(
+          `Sequential: cannot put ${layer.spec} after an output of ` +
+            `${formatShape(shape)}: ${(error as Error).message}`,
+        );
+      }
+    }
+    this.outputShape = shape;
+    if (shape.length !== 1) {
+      throw new Error(
+        `Sequential: expected a last output of [classes] but found ` +
+          `${formatShape(shape)}; end with flatten and dense`,
+      );
+    }
+    const last = layers[layers.length - 1];
+    const endsInSoftmax = last instanceof Activation && last.spec === 'softmax';
+    this.body = endsInSoftmax ? layers.slice(0, -1) : layers;
+  }
+
+  get variables(): Tensor[] {
+    return this.layers.flatMap((layer) => [...layer.variables]);
+  }
+
+  /** images [n, size of inputShape] (flat rows are fine) -> logits [n, classes]. */
+  logits(images: Tensor, training = false): Tensor {
+    const n = images.shape[0];
+    let x = reshape(images, [n, ...this.inputShape]);
+    const context = { training, random: this.random };
+    for (const layer of this.body) x = layer.forward(x, context);
+    return x;
+  }
+
+  /** Class probabilities [n, classes]. */
+  predict(images: Tensor): Tensor {
+    return noGrad(() => softmax(this.logits(images)));
+  }
+
+  /** Trains on `train` epoch after epoch; returns each epoch's report. */
+  fit(train: DataSet, options: FitOptions): FitEpochReport[] {
+    const { epochs, batchSize, optimizer, validation } = options;
+    const stepsPerEpoch = Math.max(
+      1,
+      Math.floor(train.numExamples / batchSize),
+    );
+    const classes = sizeOf(this.outputShape);
+    const history: FitEpochReport[] = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      let total = 0;
+      for (let step = 1; step <= stepsPerEpoch; step++) {
+        const batch = train.nextBatch(batchSize);
+        const images = tensor(batch.images, [batch.size, train.imageSize]);
+        const labels = oneHot(batch.classes, classes);
+        const loss = optimizer.minimize(() =>
+          mean(softmaxCrossEntropy(this.logits(images, true), labels)),
+        );
+        if (!Number.isFinite(loss)) {
+          throw new TrainingDivergedError(
+            epoch,
+            step,
+            loss,
+            optimizer.currentLearningRate(),
+          );
+        }
+        total += loss;
+        options.onStep?.({ epoch, step, stepsPerEpoch, loss });
+      }
+      if (!this.variables.every((v) => v.data.every(Number.isFinite))) {
+        throw new TrainingDivergedError(
+          epoch,
+          stepsPerEpoch,
+          null,
+          optimizer.currentLearningRate(),
+        );
+      }
+      const report: FitEpochReport = {
+        epoch,
+        loss: total / stepsPerEpoch,
+        validationAccuracy:
+          validation && validation.numExamples > 0
+            ? this.evaluate(validation).accuracy
+            : null,
+      };
+      history.push(report);
+      options.onEpochEnd?.(report);
+    }
+    return history;
+  }
+
+  /** Loss and accuracy on a whole set, in file order, in chunks. */
+  evaluate(set: DataSet, chunkSize = 1000): Evaluation {
+    const predicted = new Uint8Array(set.numExamples);
+    let lossTotal = 0;
+    let correct = 0;
+    noGrad(() => {
+      for (let start = 0; start < set.numExamples; start += chunkSize) {
+        const count = Math.min(chunkSize, set.numExamples - start);
+        const batch = set.gather(start, count);
+        const images = tensor(batch.images, [count, set.imageSize]);
+        const logits = this.logits(images);
+        const labels = oneHot(batch.classes, logits.shape[1]);
+        const losses = softmaxCrossEntropy(logits, labels).data;
+        const classes = argMax(logits, 1).data;
+        for (let i = 0; i < count; i++) {
+          lossTotal += losses[i];
+          predicted[start + i] = classes[i];
+          if (classes[i] === batch.classes[i]) correct++;
+        }
+      }
+    });
+    const n = Math.max(1, set.numExamples);
+    return { loss: lossTotal / n, accuracy: correct / n, predicted };
+  }
+}

@@ -1,0 +1,165 @@
+// Training the layer models (MLP, CNN, any --layers stack) on MNIST: the
+// presets behind `--model mlp|cnn`, and one run from settings to results.
+
+import type { DataSets } from '../data/mnist.js';
+import { INITIALIZERS } from '../nn/initializers.js';
+import type { Layer } from '../nn/layers.js';
+import {
+  AdamOptimizer,
+  GradientDescentOptimizer,
+  MomentumOptimizer,
+  RMSPropOptimizer,
+  type Optimizer,
+} from '../nn/optimizers.js';
+import {
+  Sequential,
+  type FitEpochReport,
+  type FitStepReport,
+} from '../nn/sequential.js';
+import { parseLayers } from '../nn/spec.js';
+import type { Shape } from '../tensor/shape.js';
+import { Random } from '../util/random.js';
+import type { SampleDigit } from './lab.js';
+
+export const OPTIMIZERS = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adam',
+  'rmsprop',
+] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface NetworkConfig {
+  /** A --layers spec. */
+  layers: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  /** A key of INITIALIZERS. */
+  init: string;
+  /** Rate of bare `dropout` tokens. */
+  dropout: number;
+  seed: number;
+}
+
+/** Defaults of `--model mlp` and `--model cnn`. */
+export const NETWORK_PRESETS: Record<'mlp' | 'cnn', NetworkConfig> = {
+  mlp: {
+    layers: 'dense:256,relu,dropout,dense:256,relu,dropout,dense:10',
+    epochs: 15,
+    batchSize: 100,
+    learningRate: 0.001,
+    optimizer: 'adam',
+    init: 'xavier',
+    dropout: 0.2,
+    seed: 777,
+  },
+  cnn: {
+    layers:
+      'conv:16:5,relu,maxpool:2,conv:32:5,relu,maxpool:2,flatten,' +
+      'dropout,dense:10',
+    epochs: 10,
+    batchSize: 64,
+    learningRate: 0.001,
+    optimizer: 'adam',
+    init: 'xavier',
+    dropout: 0.25,
+    seed: 777,
+  },
+};
+
+export function makeOptimizer(
+  name: OptimizerName,
+  learningRate: number,
+): Optimizer {
+  switch (name) {
+    case 'sgd':
+      return new GradientDescentOptimizer(learningRate);
+    case 'momentum':
+      return new MomentumOptimizer({ learningRate });
+    case 'nesterov':
+      return new MomentumOptimizer({ learningRate, nesterov: true });
+    case 'adam':
+      return new AdamOptimizer({ learningRate });
+    case 'rmsprop':
+      return new RMSPropOptimizer({ learningRate });
+  }
+}
+
+/** Images as the first layer wants them: 28x28x1 for conv and pooling. */
+function inputShapeFor(first: Layer, [rows, cols]: [number, number]): Shape {
+  const spatial = /^(conv|maxpool|avgpool)/.test(first.spec);
+  return spatial ? [rows, cols, 1] : [rows * cols];
+}
+
+export interface NetworkResult {
+  model: Sequential;
+  history: FitEpochReport[];
+  testAccuracy: number;
+  testLoss: number;
+  sample: SampleDigit;
+  stepsPerEpoch: number;
+  trainSeconds: number;
+}
+
+export interface NetworkCallbacks {
+  onStep?: (report: FitStepReport) => void;
+  onEpochEnd?: (report: FitEpochReport) => void;
+}
+
+// Random.stream purpose of the sampled test digit.
+const SAMPLE_PURPOSE = 0x5a3e;
+
+/** Builds the model `config` describes, trains it and tests it. */
+export function trainNetwork(
+  data: DataSets,
+  config: NetworkConfig,
+  callbacks: NetworkCallbacks = {},
+): NetworkResult {
+  const init = INITIALIZERS[config.init];
+  if (init === undefined) {
+    throw new RangeError(`trainNetwork: unknown initialiser '${config.init}'`);
+  }
+  const layers = parseLayers(config.layers, { init, dropout: config.dropout });
+  const inputShape = inputShapeFor(layers[0], data.imageShape);
+  const model = new Sequential(layers, { inputShape, seed: config.seed });
+  const optimizer = makeOptimizer(config.optimizer, config.learningRate);
+  const { train, validation, test } = data;
+  const stepsPerEpoch = Math.max(
+    1,
+    Math.floor(train.numExamples / config.batchSize),
+  );
+
+  const started = performance.now();
+  const history = model.fit(train, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    optimizer,
+    validation,
+    ...callbacks,
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+
+  const evaluation = model.evaluate(test);
+  const index = Random.stream(config.seed, SAMPLE_PURPOSE).int(
+    test.numExamples,
+  );
+  const { imageSize } = test;
+  const sample: SampleDigit = {
+    index,
+    label: test.labels[index],
+    prediction: evaluation.predicted[index],
+    pixels: test.images.subarray(index * imageSize, (index + 1) * imageSize),
+  };
+  return {
+    model,
+    history,
+    testAccuracy: evaluation.accuracy,
+    testLoss: evaluation.loss,
+    sample,
+    stepsPerEpoch,
+    trainSeconds,
+  };
+}
