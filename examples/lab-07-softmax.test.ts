@@ -25,3 +25,22 @@ describe('examples/lab-07-softmax', () => {
     assert.equal(example.stdout, cli.stdout);
   });
 });
+
+describe('examples/lab-10-mlp and lab-11-cnn', () => {
+  it('train and report validation and test accuracy', async () => {
+    const dir = writeMnistSubset({ train: 5600, test: 200 });
+    const script = (name: string) =>
+      fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+    const [mlp, cnn] = await Promise.all([
+      run(process.execPath, [script('lab-10-mlp'), dir, '2']),
+      run(process.execPath, [script('lab-11-cnn'), dir, '1']),
+    ]);
+    const epochLine =
+      /^Epoch: 0001, Cost: \d\.\d{9}, Validation accuracy: 0\.\d{4}$/m;
+    for (const { stdout } of [mlp, cnn]) {
+      assert.match(stdout, epochLine);
+      assert.match(stdout, /^Learning finished\nAccuracy: {2}0\.\d+\n$/m);
+    }
+    assert.match(mlp.stdout, /^Epoch: 0002, /m);
+  });
+});
