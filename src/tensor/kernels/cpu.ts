@@ -40,7 +40,7 @@ function matMul(
   // One row of A at a time, packed to its nonzero entries: the offset of
   // the row of B each one scales, and its value. Zeros cost one test.
   const bRows = new Int32Array(k);
-  const aValues = new Float64Array(k);
+  const aValues = new Float32Array(k);
   for (let i = 0; i < m; i++) {
     const aRow = i * k;
     let count = 0;
@@ -52,8 +52,11 @@ function matMul(
     }
 
     // Rows of B scaled and summed, four at a time so that each output is
-    // loaded and stored a quarter as often; p still ascends.
+    // loaded and stored a quarter as often. p still ascends and each sum
+    // is rounded to float32 term by term, so results are bit for bit those
+    // of the plain loop (the lab's printout depends on it).
     const outRow = i * n;
+    const f32 = Math.fround;
     let q = 0;
     for (; q + 3 < count; q += 4) {
       const a0 = aValues[q];
@@ -65,9 +68,11 @@ function matMul(
       const b2 = bRows[q + 2];
       const b3 = bRows[q + 3];
       for (let j = 0; j < n; j++) {
-        const terms =
-          a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-        out[outRow + j] += terms;
+        let sum = out[outRow + j];
+        sum = f32(sum + a0 * b[b0 + j]);
+        sum = f32(sum + a1 * b[b1 + j]);
+        sum = f32(sum + a2 * b[b2 + j]);
+        out[outRow + j] = sum + a3 * b[b3 + j];
       }
     }
     for (; q < count; q++) {
