@@ -31,9 +31,11 @@ import { LAYER_GRAMMAR } from '../nn/spec.js';
 import {
   NETWORK_PRESETS,
   OPTIMIZERS,
+  SCHEDULES,
   trainNetwork,
   type NetworkConfig,
   type OptimizerName,
+  type ScheduleName,
 } from '../train/networks.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { float32ToString } from '../util/format.js';
@@ -49,6 +51,7 @@ interface TrainOptions {
   model: ModelName;
   layers?: string;
   optimizer?: OptimizerName;
+  lrSchedule?: ScheduleName;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -87,6 +90,13 @@ export function trainCommand(): Command {
         '--optimizer <name>',
         `how to step ${perModel('sgd', mlp.optimizer, cnn.optimizer)}`,
       ).choices(OPTIMIZERS),
+    )
+    .addOption(
+      new Option(
+        '--lr-schedule <name>',
+        'learning rate over the run: constant, or cosine decay to 0 ' +
+          perModel('constant', mlp.schedule, cnn.schedule),
+      ).choices(SCHEDULES),
     )
     .option(
       '--epochs <n>',
@@ -192,6 +202,9 @@ function checkLabOptions(options: TrainOptions): void {
   if (options.dropout !== undefined) {
     refuse('--dropout', 'is for layer models');
   }
+  if (options.lrSchedule !== undefined && options.lrSchedule !== 'constant') {
+    refuse(`--lr-schedule ${options.lrSchedule}`, "is not the lab's");
+  }
 }
 
 /** Trains under a bar, clearing it on success and on failure alike. */
@@ -247,6 +260,7 @@ function trainNetworkModel(data: DataSets, options: TrainOptions): void {
     batchSize: options.batchSize ?? preset.batchSize,
     learningRate: options.learningRate ?? preset.learningRate,
     optimizer: options.optimizer ?? preset.optimizer,
+    schedule: options.lrSchedule ?? preset.schedule,
     init: options.init ?? preset.init,
     dropout: options.dropout ?? preset.dropout,
     seed: options.seed,

@@ -16,6 +16,7 @@ import {
   type FitEpochReport,
   type FitStepReport,
 } from '../nn/sequential.js';
+import { cosineDecay, type LearningRateSchedule } from '../nn/schedules.js';
 import { parseLayers } from '../nn/spec.js';
 import type { Shape } from '../tensor/shape.js';
 import { Random } from '../util/random.js';
@@ -30,6 +31,9 @@ export const OPTIMIZERS = [
 ] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
+export const SCHEDULES = ['constant', 'cosine'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
 export interface NetworkConfig {
   /** A --layers spec. */
   layers: string;
@@ -37,6 +41,8 @@ export interface NetworkConfig {
   batchSize: number;
   learningRate: number;
   optimizer: OptimizerName;
+  /** constant, or cosine decay to 0 over the whole run. */
+  schedule: ScheduleName;
   /** A key of INITIALIZERS. */
   init: string;
   /** Rate of bare `dropout` tokens. */
@@ -52,6 +58,7 @@ export const NETWORK_PRESETS: Record<'mlp' | 'cnn', NetworkConfig> = {
     batchSize: 100,
     learningRate: 0.001,
     optimizer: 'adam',
+    schedule: 'constant',
     init: 'xavier',
     dropout: 0.2,
     seed: 777,
@@ -59,20 +66,21 @@ export const NETWORK_PRESETS: Record<'mlp' | 'cnn', NetworkConfig> = {
   cnn: {
     layers:
       'conv:16:5,relu,maxpool:2,conv:32:5,relu,maxpool:2,flatten,' +
-      'dropout,dense:10',
+      'dense:128,relu,dropout,dense:10',
     epochs: 10,
     batchSize: 64,
     learningRate: 0.001,
     optimizer: 'adam',
+    schedule: 'cosine',
     init: 'xavier',
-    dropout: 0.25,
+    dropout: 0.3,
     seed: 777,
   },
 };
 
 export function makeOptimizer(
   name: OptimizerName,
-  learningRate: number,
+  learningRate: number | LearningRateSchedule,
 ): Optimizer {
   switch (name) {
     case 'sgd':
@@ -125,12 +133,19 @@ export function trainNetwork(
   const layers = parseLayers(config.layers, { init, dropout: config.dropout });
   const inputShape = inputShapeFor(layers[0], data.imageShape);
   const model = new Sequential(layers, { inputShape, seed: config.seed });
-  const optimizer = makeOptimizer(config.optimizer, config.learningRate);
   const { train, validation, test } = data;
   const stepsPerEpoch = Math.max(
     1,
     Math.floor(train.numExamples / config.batchSize),
   );
+  const learningRate =
+    config.schedule === 'cosine'
+      ? cosineDecay({
+          initial: config.learningRate,
+          decaySteps: config.epochs * stepsPerEpoch,
+        })
+      : config.learningRate;
+  const optimizer = makeOptimizer(config.optimizer, learningRate);
 
   const started = performance.now();
   const history = model.fit(train, {
