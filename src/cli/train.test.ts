@@ -406,6 +406,63 @@ describe('mnistlab train with layer models', () => {
     );
   });
 
+  const misfits: Array<[string, string]> = [
+    [
+      'conv:8:3,dense:10',
+      'layer 2 (dense:10) cannot take an input of [28, 28, 8]: dense: ' +
+        'expected a flat input but found [28, 28, 8]; add flatten before it',
+    ],
+    [
+      'dense:7',
+      'expected the last layer to give 10 outputs, one per digit, but ' +
+        'found [7]; end with dense:10',
+    ],
+    [
+      'dense:3000000,dense:10',
+      'expected layers of at most 33554432 weights each but found one of ' +
+        '[784, 3000000] (2352000000)',
+    ],
+  ];
+  for (const [spec, message] of misfits) {
+    it(`refuses the stack ${spec} before training, exit code 2`, async () => {
+      const run = await mnistlab('train', ...SMALL, '--layers', spec);
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, '');
+      assert.ok(
+        run.stderr.startsWith(`error: --layers: ${message}`),
+        run.stderr,
+      );
+    });
+  }
+
+  it('refuses a batch whose working memory is far too large', async () => {
+    const run = await mnistlab(
+      'train',
+      ...SMALL,
+      '--layers',
+      'conv:2:99,flatten,dense:10',
+    );
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^error: a batch of 100 needs about \d+ floats/);
+  });
+
+  it('stops a run whose cost explodes, even while it stays finite', async () => {
+    const run = await mnistlab(
+      'train',
+      ...SMALL,
+      '--model',
+      'mlp',
+      '--learning-rate',
+      '1000000',
+    );
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /^error: training diverged: the cost became \d\.\d+e\+\d+ at epoch 1, step \d+, with learning rate 1000000\. Try a lower learning rate\.\n$/,
+    );
+    assert.doesNotMatch(run.stdout, /Accuracy/);
+  });
+
   it("refuses flags the lab's softmax run has no use for", async () => {
     const run = await mnistlab('train', '--optimizer', 'adam');
     assert.equal(run.code, 2);

@@ -4,7 +4,8 @@ import { UserError } from '../util/errors.js';
 
 /**
  * Thrown when the cost, or the weights after an update, stop being finite
- * numbers. `loss` is the non-finite cost, or null when the weights were.
+ * numbers, or the cost explodes. `loss` is that cost, or null when the
+ * weights were. `advice` ends the message.
  */
 export class TrainingDivergedError extends UserError {
   constructor(
@@ -12,6 +13,7 @@ export class TrainingDivergedError extends UserError {
     readonly step: number,
     readonly loss: number | null,
     readonly learningRate: number,
+    advice = 'Try a lower learning rate (the lab uses 0.1).',
   ) {
     const what =
       loss === null
@@ -19,8 +21,7 @@ export class TrainingDivergedError extends UserError {
         : `the cost became ${loss}`;
     super(
       `training diverged: ${what} at epoch ${epoch}, step ${step}, with ` +
-        `learning rate ${learningRate}. Try a lower learning rate (the lab ` +
-        `uses 0.1).`,
+        `learning rate ${learningRate}. ${advice}`,
     );
     this.name = 'TrainingDivergedError';
   }

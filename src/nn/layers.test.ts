@@ -91,4 +91,20 @@ describe('layer gradients match finite differences', () => {
     assertLayerGradients(new BatchNorm(), input(2, 3, 3, 2), true);
     assertLayerGradients(new BatchNorm(), input(4, 3), false);
   });
+
+  it('refuses sizes and kinds that make no layer', () => {
+    assert.throws(() => new Dense(0), {
+      message: 'dense: expected units to be a positive integer but found 0',
+    });
+    assert.throws(() => new Conv2D(2, 3, { strides: 0 }), {
+      message: 'conv: expected strides to be a positive integer but found 0',
+    });
+    assert.throws(() => new Pool2D('min' as 'max', 2), {
+      message: "pool: expected 'max' or 'avg' but found min",
+    });
+    assert.throws(() => new Activation('gelu' as 'relu'), {
+      message:
+        'activation: expected one of relu, sigmoid, tanh, softmax but found gelu',
+    });
+  });
 });

@@ -51,6 +51,14 @@ export interface Layer {
   readonly variables: readonly Tensor[];
 }
 
+function checkPositiveInt(layer: string, name: string, value: number) {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `${layer}: expected ${name} to be a positive integer but found ${value}`,
+    );
+  }
+}
+
 function unbuilt(layer: string): never {
   throw new Error(`${layer}: forward before build`);
 }
@@ -63,7 +71,9 @@ export class Dense implements Layer {
   constructor(
     readonly units: number,
     private readonly init: Initializer = glorotUniform,
-  ) {}
+  ) {
+    checkPositiveInt('dense', 'units', units);
+  }
 
   get spec(): string {
     return `dense:${this.units}`;
@@ -104,7 +114,11 @@ export class Conv2D implements Layer {
       padding?: Padding;
       init?: Initializer;
     } = {},
-  ) {}
+  ) {
+    checkPositiveInt('conv', 'filters', filters);
+    checkPositiveInt('conv', 'kernelSize', kernelSize);
+    checkPositiveInt('conv', 'strides', options.strides ?? 1);
+  }
 
   get spec(): string {
     const { strides = 1, padding = 'same' } = this.options;
@@ -175,7 +189,13 @@ export class Pool2D implements Layer {
     readonly kind: 'max' | 'avg',
     readonly size: number,
     readonly options: { strides?: number; padding?: Padding } = {},
-  ) {}
+  ) {
+    if (kind !== 'max' && kind !== 'avg') {
+      throw new RangeError(`pool: expected 'max' or 'avg' but found ${kind}`);
+    }
+    checkPositiveInt(`${kind}pool`, 'size', size);
+    checkPositiveInt(`${kind}pool`, 'strides', options.strides ?? size);
+  }
 
   get spec(): string {
     const { strides = this.size, padding = 'valid' } = this.options;
@@ -229,7 +249,14 @@ const ACTIVATIONS = { relu, sigmoid, tanh, softmax: (x: Tensor) => softmax(x) };
 export class Activation implements Layer {
   readonly variables: readonly Tensor[] = [];
 
-  constructor(readonly spec: keyof typeof ACTIVATIONS) {}
+  constructor(readonly spec: keyof typeof ACTIVATIONS) {
+    if (!Object.hasOwn(ACTIVATIONS, spec)) {
+      throw new RangeError(
+        `activation: expected one of ${Object.keys(ACTIVATIONS).join(', ')} ` +
+          `but found ${spec}`,
+      );
+    }
+  }
 
   build(inputShape: Shape): Shape {
     return inputShape;
@@ -288,7 +315,14 @@ export class BatchNorm implements Layer {
   constructor(
     readonly momentum = 0.99,
     readonly epsilon = 1e-3,
-  ) {}
+  ) {
+    if (!(momentum >= 0 && momentum < 1) || !(epsilon > 0)) {
+      throw new RangeError(
+        `batchnorm: expected momentum in [0, 1) and epsilon > 0 but found ` +
+          `${momentum} and ${epsilon}`,
+      );
+    }
+  }
 
   readonly spec = 'batchnorm';
 

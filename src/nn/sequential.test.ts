@@ -81,7 +81,25 @@ describe('Sequential', () => {
     );
     assert.throws(
       () => new Sequential(layers('dense:10'), { inputShape: [28, 28, 1] }),
-      /^Error: Sequential: cannot put dense:10 after an output of \[28, 28, 1\]: dense: expected a flat input but found \[28, 28, 1\]; add flatten before it$/,
+      /^Error: Sequential: layer 1 \(dense:10\) cannot take an input of \[28, 28, 1\]: dense: expected a flat input but found \[28, 28, 1\]; add flatten before it$/,
     );
+  });
+
+  it('refuses fit and evaluate settings it cannot honour', () => {
+    const model = new Sequential(layers('dense:10'), { inputShape: [784] });
+    const optimizer = new AdamOptimizer();
+    const train = firstTraining(100);
+    for (const [epochs, batchSize, name, found] of [
+      [NaN, 10, 'epochs', NaN],
+      [1.5, 10, 'epochs', 1.5],
+      [1, 0, 'batchSize', 0],
+    ] as const) {
+      assert.throws(() => model.fit(train, { epochs, batchSize, optimizer }), {
+        message: `fit: expected ${name} to be a positive integer but found ${found}`,
+      });
+    }
+    assert.throws(() => model.evaluate(train, 0), {
+      message: 'evaluate: expected a positive integer chunkSize but found 0',
+    });
   });
 });

@@ -12,10 +12,16 @@ import {
 } from '../tensor/ops.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
+import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { TrainingDivergedError } from './diverged.js';
 import { Activation, type Layer } from './layers.js';
-import type { Optimizer } from './optimizers.js';
+import { Optimizer } from './optimizers.js';
+
+// A 10-class cross-entropy starts near 2.3; a batch mean above this means
+// logits thousands apart, learning blown up though still finite.
+const MAX_HEALTHY_LOSS = 1e4;
+const ADVICE = 'Try a lower learning rate.';
 
 export interface FitStepReport {
   epoch: number;
@@ -53,6 +59,8 @@ export class Sequential {
   readonly layers: readonly Layer[];
   readonly inputShape: Shape;
   readonly outputShape: Shape;
+  /** Each layer's output shape, batch excluded. */
+  readonly shapes: readonly Shape[];
   /** Drives dropout; weights are drawn from the seed when built. */
   private readonly random: Random;
   // Layers up to the logits: a final softmax is left to the loss.
@@ -63,22 +71,28 @@ export class Sequential {
     layers: Layer[],
     { inputShape, seed = 777 }: { inputShape: Shape; seed?: number },
   ) {
-    if (layers.length === 0)
+    if (layers.length === 0) {
       throw new Error('Sequential: expected layers but found none');
+    }
     this.layers = layers;
     this.inputShape = inputShape;
     this.random = new Random(seed);
     let shape = inputShape;
-    for (const layer of layers) {
+    const shapes: Shape[] = [];
+    layers.forEach((layer, i) => {
       try {
         shape = layer.build(shape, this.random);
       } catch (error) {
+        // A refusal of the user's own making passes through as it is.
+        if (error instanceof UserError) throw error;
         throw new Error(
-          `Sequential: cannot put ${layer.spec} after an output of ` +
-            `${formatShape(shape)}: ${(error as Error).message}`,
+          `Sequential: layer ${i + 1} (${layer.spec}) cannot take an input ` +
+            `of ${formatShape(shape)}: ${(error as Error).message}`,
         );
       }
-    }
+      shapes.push(shape);
+    });
+    this.shapes = shapes;
     this.outputShape = shape;
     if (shape.length !== 1) {
       throw new Error(
@@ -112,6 +126,21 @@ export class Sequential {
   /** Trains on `train` epoch after epoch; returns each epoch's report. */
   fit(train: DataSet, options: FitOptions): FitEpochReport[] {
     const { epochs, batchSize, optimizer, validation } = options;
+    for (const [name, value] of [
+      ['epochs', epochs],
+      ['batchSize', batchSize],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new RangeError(
+          `fit: expected ${name} to be a positive integer but found ${value}`,
+        );
+      }
+    }
+    if (!(optimizer instanceof Optimizer)) {
+      throw new TypeError(
+        'fit: expected an optimizer but found ' + String(optimizer),
+      );
+    }
     const stepsPerEpoch = Math.max(
       1,
       Math.floor(train.numExamples / batchSize),
@@ -124,26 +153,25 @@ export class Sequential {
         const batch = train.nextBatch(batchSize);
         const images = tensor(batch.images, [batch.size, train.imageSize]);
         const labels = oneHot(batch.classes, classes);
+        // The rate this step uses; a schedule moves on after it.
+        const rate = optimizer.currentLearningRate();
         const loss = optimizer.minimize(() =>
           mean(softmaxCrossEntropy(this.logits(images, true), labels)),
         );
-        if (!Number.isFinite(loss)) {
-          throw new TrainingDivergedError(
-            epoch,
-            step,
-            loss,
-            optimizer.currentLearningRate(),
-          );
+        if (!(loss <= MAX_HEALTHY_LOSS)) {
+          throw new TrainingDivergedError(epoch, step, loss, rate, ADVICE);
         }
         total += loss;
         options.onStep?.({ epoch, step, stepsPerEpoch, loss });
       }
       if (!this.variables.every((v) => v.data.every(Number.isFinite))) {
+        const rate = optimizer.currentLearningRate();
         throw new TrainingDivergedError(
           epoch,
           stepsPerEpoch,
           null,
-          optimizer.currentLearningRate(),
+          rate,
+          ADVICE,
         );
       }
       const report: FitEpochReport = {
@@ -162,6 +190,11 @@ export class Sequential {
 
   /** Loss and accuracy on a whole set, in file order, in chunks. */
   evaluate(set: DataSet, chunkSize = 1000): Evaluation {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(
+        `evaluate: expected a positive integer chunkSize but found ${chunkSize}`,
+      );
+    }
     const predicted = new Uint8Array(set.numExamples);
     let lossTotal = 0;
     let correct = 0;

@@ -22,8 +22,7 @@ export const LAYER_GRAMMAR = [
   'maxpool:SIZE[:STRIDE[:PAD]]          max pooling, PAD valid (default) or same',
   'avgpool:SIZE[:STRIDE[:PAD]]          average pooling',
   'relu | sigmoid | tanh | softmax      activations',
-  'dropout[:RATE]                       dropout while training (RATE default 0.5,',
-  '                                     or --dropout)',
+  'dropout[:RATE]                       dropout while training (RATE: --dropout)',
   'batchnorm                            batch normalisation of the last axis',
   'flatten                              images to vectors',
 ];

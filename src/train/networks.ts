@@ -2,8 +2,9 @@
 // presets behind `--model mlp|cnn`, and one run from settings to results.
 
 import type { DataSets } from '../data/mnist.js';
-import { INITIALIZERS } from '../nn/initializers.js';
-import type { Layer } from '../nn/layers.js';
+import { NUM_CLASSES } from '../data/dataset.js';
+import { INITIALIZERS, type Initializer } from '../nn/initializers.js';
+import { Conv2D, type Layer } from '../nn/layers.js';
 import {
   AdamOptimizer,
   GradientDescentOptimizer,
@@ -18,7 +19,8 @@ import {
 } from '../nn/sequential.js';
 import { cosineDecay, type LearningRateSchedule } from '../nn/schedules.js';
 import { parseLayers } from '../nn/spec.js';
-import type { Shape } from '../tensor/shape.js';
+import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
+import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import type { SampleDigit } from './lab.js';
 
@@ -117,6 +119,76 @@ export interface NetworkCallbacks {
   onEpochEnd?: (report: FitEpochReport) => void;
 }
 
+// Limits that turn a typo (dense:3000000) into a message, not an
+// exhausted machine: floats in one weight tensor, and floats a batch's
+// activations, gradients and unrolled convolution inputs take.
+const MAX_WEIGHTS = 2 ** 25;
+const MAX_BATCH_FLOATS = 2 ** 28;
+
+function usage(message: string): UserError {
+  return new UserError(`--layers: ${message}`, USAGE_EXIT);
+}
+
+/** `init`, refusing a weight tensor too large to be meant. */
+function bounded(init: Initializer): Initializer {
+  return (shape, random) => {
+    if (sizeOf(shape) > MAX_WEIGHTS) {
+      throw usage(
+        `expected layers of at most ${MAX_WEIGHTS} weights each but found ` +
+          `one of ${formatShape(shape)} (${sizeOf(shape)})`,
+      );
+    }
+    return init(shape, random);
+  };
+}
+
+/** The model, or a usage error saying which layer does not fit and why. */
+function buildModel(layers: Layer[], inputShape: Shape, seed: number) {
+  let model: Sequential;
+  try {
+    model = new Sequential(layers, { inputShape, seed });
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const reason = (error as Error).message.replace(/^Sequential: /, '');
+    const hint =
+      ' (a stack sees 28x28x1 images when it starts with conv or a ' +
+      'pooling layer, else 784 pixels)';
+    throw usage(reason + hint);
+  }
+  const [outputs] = model.outputShape;
+  if (outputs !== NUM_CLASSES) {
+    throw usage(
+      `expected the last layer to give ${NUM_CLASSES} outputs, one per ` +
+        `digit, but found ${formatShape(model.outputShape)}; end with ` +
+        `dense:${NUM_CLASSES}`,
+    );
+  }
+  return model;
+}
+
+/** Refuses a batch whose working memory would not fit in 1 GiB of floats. */
+function checkBatchMemory(model: Sequential, batchSize: number): void {
+  let perExample = sizeOf(model.inputShape);
+  model.layers.forEach((layer, i) => {
+    const output = model.shapes[i];
+    // Values and their gradients.
+    perExample += 2 * sizeOf(output);
+    if (layer instanceof Conv2D) {
+      const input = i === 0 ? model.inputShape : model.shapes[i - 1];
+      const unrolled = layer.kernelSize ** 2 * input[2];
+      perExample += 2 * output[0] * output[1] * unrolled;
+    }
+  });
+  if (perExample * batchSize > MAX_BATCH_FLOATS) {
+    throw new UserError(
+      `a batch of ${batchSize} needs about ${perExample * batchSize} floats ` +
+        `of working memory for this model, more than ${MAX_BATCH_FLOATS}; ` +
+        'use a smaller --batch-size or smaller layers',
+      USAGE_EXIT,
+    );
+  }
+}
+
 // Random.stream purpose of the sampled test digit.
 const SAMPLE_PURPOSE = 0x5a3e;
 
@@ -130,9 +202,13 @@ export function trainNetwork(
   if (init === undefined) {
     throw new RangeError(`trainNetwork: unknown initialiser '${config.init}'`);
   }
-  const layers = parseLayers(config.layers, { init, dropout: config.dropout });
+  const layers = parseLayers(config.layers, {
+    init: bounded(init),
+    dropout: config.dropout,
+  });
   const inputShape = inputShapeFor(layers[0], data.imageShape);
-  const model = new Sequential(layers, { inputShape, seed: config.seed });
+  const model = buildModel(layers, inputShape, config.seed);
+  checkBatchMemory(model, config.batchSize);
   const { train, validation, test } = data;
   const stepsPerEpoch = Math.max(
     1,
