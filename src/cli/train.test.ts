@@ -4,7 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -225,6 +231,12 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
         'expected a validation size from 0 to 599 (there are 600 ' +
         'training images) but found 600\n(add --help for usage)\n',
     );
+  });
+});
+
+describe('the mnistlab bin', () => {
+  it('is executable, as npx needs it to be', () => {
+    assert.doesNotThrow(() => accessSync(MAIN, constants.X_OK));
   });
 });
 
