@@ -163,9 +163,9 @@ export function trainCommand(): Command {
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
-  const networkPreset =
+  const layerModel =
     options.layers !== undefined || options.model !== 'softmax';
-  if (!networkPreset) checkLabOptions(options);
+  if (!layerModel) checkLabOptions(options);
   const dataDir = options.data ?? defaultDataDir();
   const data = readData(dataDir, options);
   const [rows, cols] = data.imageShape;
@@ -175,7 +175,7 @@ function train(options: TrainOptions): void {
         `take, but found ${rows}x${cols}`,
     );
   }
-  if (networkPreset) trainNetworkModel(data, options);
+  if (layerModel) trainNetworkModel(data, options);
   else trainLab(data, options);
 }
 
