@@ -10,7 +10,7 @@ import {
   type Shape,
   type WindowGeometry,
 } from './shape.js';
-import { Tensor, type BackwardFn } from './tensor.js';
+import { opResult, Tensor } from './tensor.js';
 
 export interface Conv2dOptions {
   /** Step between windows, for both axes or as [height, width]. */
@@ -22,15 +22,6 @@ export interface Conv2dOptions {
 export interface Pool2dOptions extends Conv2dOptions {
   /** Window size, for both axes or as [height, width]. */
   size: number | readonly [number, number];
-}
-
-function result(
-  data: Float32Array,
-  shape: Shape,
-  inputs: readonly Tensor[],
-  backward: BackwardFn,
-): Tensor {
-  return new Tensor(data, shape, { inputs, backward });
 }
 
 function outShape(g: WindowGeometry, channels: number): Shape {
@@ -78,7 +69,7 @@ export function conv2d(
   const cols = kernels().im2col(x.data, g);
   const data = kernels().matMul(cols, filters.data, rows, k, f, false, false);
 
-  return result(data, outShape(g, f), [x, filters], (dOut) => {
+  return opResult(data, outShape(g, f), [x, filters], (dOut) => {
     // dOut is [rows, f]: dFilters = colsᵀ · dOut, dCols = dOut · filtersᵀ.
     if (filters.requiresGrad) {
       const dFilters = kernels().matMul(cols, dOut, k, rows, f, true, false);
@@ -108,7 +99,7 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const g = poolGeometry('maxPool2d', x, options);
   const { out, argMax } = kernels().maxPool(x.data, g);
 
-  return result(out, outShape(g, g.channels), [x], (dOut) => {
+  return opResult(out, outShape(g, g.channels), [x], (dOut) => {
     x.accumulateGrad(kernels().maxPoolGrad(dOut, argMax, g));
   });
 }
@@ -123,7 +114,7 @@ export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
   const g = poolGeometry('avgPool2d', x, options);
   const data = kernels().avgPool(x.data, g);
 
-  return result(data, outShape(g, g.channels), [x], (dOut) => {
+  return opResult(data, outShape(g, g.channels), [x], (dOut) => {
     x.accumulateGrad(kernels().avgPoolGrad(dOut, g));
   });
 }

@@ -12,16 +12,7 @@ import {
   splitAtAxis,
   type Shape,
 } from './shape.js';
-import { Tensor, type BackwardFn } from './tensor.js';
-
-function result(
-  data: Float32Array,
-  shape: Shape,
-  inputs: readonly Tensor[],
-  backward: BackwardFn,
-): Tensor {
-  return new Tensor(data, shape, { inputs, backward });
-}
+import { opResult, Tensor } from './tensor.js';
 
 /** A constant result: no gradient flows through it. */
 function constant(data: Float32Array, shape: Shape): Tensor {
@@ -54,7 +45,7 @@ function scaled(d: Float32Array, factor: number): Float32Array {
 export function add(a: Tensor, b: Tensor): Tensor {
   const { data, shape } = elementwise('add', a, b);
 
-  return result(data, shape, [a, b], (dOut) => {
+  return opResult(data, shape, [a, b], (dOut) => {
     if (a.requiresGrad) a.accumulateGrad(unbroadcast(dOut, shape, a));
     if (b.requiresGrad) b.accumulateGrad(unbroadcast(dOut, shape, b));
   });
@@ -64,7 +55,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function sub(a: Tensor, b: Tensor): Tensor {
   const { data, shape } = elementwise('sub', a, b);
 
-  return result(data, shape, [a, b], (dOut) => {
+  return opResult(data, shape, [a, b], (dOut) => {
     if (a.requiresGrad) a.accumulateGrad(unbroadcast(dOut, shape, a));
     if (b.requiresGrad) {
       b.accumulateGrad(scaled(unbroadcast(dOut, shape, b), -1));
@@ -76,7 +67,7 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 export function mul(a: Tensor, b: Tensor): Tensor {
   const { data, shape } = elementwise('mul', a, b);
 
-  return result(data, shape, [a, b], (dOut) => {
+  return opResult(data, shape, [a, b], (dOut) => {
     if (a.requiresGrad)
       a.accumulateGrad(unbroadcast(times(dOut, shape, b), shape, a));
     if (b.requiresGrad)
@@ -89,7 +80,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
   const { data, shape } = elementwise('div', a, b);
   const quotient = constant(data, shape);
 
-  return result(data, shape, [a, b], (dOut) => {
+  return opResult(data, shape, [a, b], (dOut) => {
     const dA = kernels().binary('div', dOut, shape, b.data, b.shape, shape);
     if (a.requiresGrad) a.accumulateGrad(unbroadcast(dA, shape, a));
     // d(a/b)/db = -(a/b) / b
@@ -104,7 +95,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
 export function neg(x: Tensor): Tensor {
   const data = kernels().unary('neg', x.data);
 
-  return result(data, x.shape, [x], (dOut) => {
+  return opResult(data, x.shape, [x], (dOut) => {
     x.accumulateGrad(scaled(dOut, -1));
   });
 }
@@ -113,7 +104,7 @@ export function neg(x: Tensor): Tensor {
 export function log(x: Tensor): Tensor {
   const data = kernels().unary('log', x.data);
 
-  return result(data, x.shape, [x], (dOut) => {
+  return opResult(data, x.shape, [x], (dOut) => {
     x.accumulateGrad(
       kernels().binary('div', dOut, x.shape, x.data, x.shape, x.shape),
     );
@@ -125,7 +116,7 @@ export function exp(x: Tensor): Tensor {
   const data = kernels().unary('exp', x.data);
   const y = constant(data, x.shape);
 
-  return result(data, x.shape, [x], (dOut) => {
+  return opResult(data, x.shape, [x], (dOut) => {
     x.accumulateGrad(times(dOut, x.shape, y));
   });
 }
@@ -154,7 +145,7 @@ export function sqrt(x: Tensor): Tensor {
 function fromResult(op: ResultGradOp, x: Tensor): Tensor {
   const data = kernels().unary(op, x.data);
 
-  return result(data, x.shape, [x], (dOut) => {
+  return opResult(data, x.shape, [x], (dOut) => {
     x.accumulateGrad(kernels().unaryGrad(op, data, dOut));
   });
 }
@@ -171,7 +162,7 @@ export function matMul(a: Tensor, b: Tensor): Tensor {
   const n = b.shape[1];
   const data = kernels().matMul(a.data, b.data, m, k, n, false, false);
 
-  return result(data, [m, n], [a, b], (dOut) => {
+  return opResult(data, [m, n], [a, b], (dOut) => {
     // dA = dOut · Bᵀ, dB = Aᵀ · dOut
     if (a.requiresGrad) {
       a.accumulateGrad(kernels().matMul(dOut, b.data, m, n, k, false, true));
@@ -187,7 +178,7 @@ export function sum(x: Tensor, axis?: number, keepDims = false): Tensor {
   const { outer, dim, inner, shape } = reduction('sum', x, axis, keepDims);
   const data = kernels().sumAxis(x.data, outer, dim, inner);
 
-  return result(data, shape, [x], (dOut) => {
+  return opResult(data, shape, [x], (dOut) => {
     x.accumulateGrad(spread(dOut, outer, dim, inner, 1));
   });
 }
@@ -197,7 +188,7 @@ export function mean(x: Tensor, axis?: number, keepDims = false): Tensor {
   const { outer, dim, inner, shape } = reduction('mean', x, axis, keepDims);
   const data = scaled(kernels().sumAxis(x.data, outer, dim, inner), 1 / dim);
 
-  return result(data, shape, [x], (dOut) => {
+  return opResult(data, shape, [x], (dOut) => {
     x.accumulateGrad(spread(dOut, outer, dim, inner, 1 / dim));
   });
 }
@@ -245,7 +236,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const [outer, dim, inner] = splitAtAxis(x.shape, at);
   const data = kernels().softmax(x.data, outer, dim, inner);
 
-  return result(data, x.shape, [x], (dOut) => {
+  return opResult(data, x.shape, [x], (dOut) => {
     // dx = y * (dy - sum(dy * y)) along the axis
     const dx = new Float32Array(x.size);
     for (let o = 0; o < outer; o++) {
@@ -287,7 +278,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   );
 
   // NOTE: labels get no gradient; they are data, as in TF's v1 op.
-  return result(losses, [rows], [logits], (dOut) => {
+  return opResult(losses, [rows], [logits], (dOut) => {
     // dLogits = dLoss * (probs * sum(labels) - labels), per row
     const dLogits = new Float32Array(rows * classes);
     for (let r = 0; r < rows; r++) {
@@ -312,7 +303,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     );
   }
 
-  return result(x.data, shape, [x], (dOut) => {
+  return opResult(x.data, shape, [x], (dOut) => {
     x.accumulateGrad(dOut);
   });
 }

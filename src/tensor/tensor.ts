@@ -19,6 +19,19 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * An op's result: `data` of `shape`, computed from `inputs`; `backward`
+ * passes the gradient on to them. Ops call this and nothing else.
+ */
+export function opResult(
+  data: Float32Array,
+  shape: Shape,
+  inputs: readonly Tensor[],
+  backward: BackwardFn,
+): Tensor {
+  return new Tensor(data, shape, { inputs, backward });
+}
+
 export class Tensor {
   readonly shape: Shape;
   readonly data: Float32Array;
