@@ -182,11 +182,14 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
     ],
     [
       ['--init', 'ones'],
-      "error: option '--init <how>' argument 'ones' is invalid. Allowed choices are normal, truncated-normal, zeros, xavier, xavier-normal, he.",
+      "error: option '--init <how>' argument 'ones' is invalid. Allowed " +
+        'choices are normal, truncated-normal, zeros, xavier, xavier-normal, ' +
+        'he.',
     ],
     [
       ['--seed', '-1'],
-      "error: option '--seed <n>' argument '-1' is invalid. Expected an integer from 0 to 4294967295.",
+      "error: option '--seed <n>' argument '-1' is invalid. Expected an " +
+        'integer from 0 to 4294967295.',
     ],
     [
       ['--epochs', '1e3'],
@@ -202,7 +205,8 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
     ],
     [
       ['--learning-rate', 'Infinity'],
-      "error: option '--learning-rate <rate>' argument 'Infinity' is invalid. Expected a positive number.",
+      "error: option '--learning-rate <rate>' argument 'Infinity' is " +
+        'invalid. Expected a positive number.',
     ],
     [['--epochs'], "error: option '--epochs <n>' argument missing"],
     [['--no-such-flag'], "error: unknown option '--no-such-flag'"],
@@ -414,7 +418,11 @@ describe('mnistlab train with layer models', () => {
     assert.equal(run.code, 2);
     assert.match(
       run.stderr,
-      /^error: --layers: expected a layer \(dense, .*\) but found 'pool:2' \(layer 3 of 'dense:10,relu,pool:2'\)\n\(add --help for usage\)\n$/,
+      new RegExp(
+        String.raw`^error: --layers: expected a layer \(dense, .*\) but ` +
+          String.raw`found 'pool:2' \(layer 3 of 'dense:10,relu,pool:2'\)` +
+          String.raw`\n\(add --help for usage\)\n$`,
+      ),
     );
   });
 
@@ -470,7 +478,11 @@ describe('mnistlab train with layer models', () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /^error: training diverged: the cost became \d\.\d+e\+\d+ at epoch 1, step \d+, with learning rate 1000000\. Try a lower learning rate\.\n$/,
+      new RegExp(
+        String.raw`^error: training diverged: the cost became \d\.\d+e\+\d+ ` +
+          String.raw`at epoch 1, step \d+, with learning rate 1000000\. ` +
+          String.raw`Try a lower learning rate\.\n$`,
+      ),
     );
     assert.doesNotMatch(run.stdout, /Accuracy/);
   });
@@ -552,7 +564,11 @@ describe('mnistlab train on the whole of MNIST', () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /^error: training diverged: the cost became (NaN|Infinity) at epoch 1, step \d+, with learning rate 1000\. Try a lower learning rate \(the lab uses 0\.1\)\.\n$/,
+      new RegExp(
+        String.raw`^error: training diverged: the cost became (NaN|Infinity) ` +
+          String.raw`at epoch 1, step \d+, with learning rate 1000\. ` +
+          String.raw`Try a lower learning rate \(the lab uses 0\.1\)\.\n$`,
+      ),
     );
     assert.doesNotMatch(run.stdout, /Accuracy|NaN/);
   });

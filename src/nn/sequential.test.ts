@@ -81,7 +81,12 @@ describe('Sequential', () => {
     );
     assert.throws(
       () => new Sequential(layers('dense:10'), { inputShape: [28, 28, 1] }),
-      /^Error: Sequential: layer 1 \(dense:10\) cannot take an input of \[28, 28, 1\]: dense: expected a flat input but found \[28, 28, 1\]; add flatten before it$/,
+      {
+        message:
+          'Sequential: layer 1 (dense:10) cannot take an input of ' +
+          '[28, 28, 1]: dense: expected a flat input but found ' +
+          '[28, 28, 1]; add flatten before it',
+      },
     );
   });
 

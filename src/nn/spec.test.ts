@@ -48,7 +48,9 @@ describe('parseLayers', () => {
   const bad: Array<[string, string]> = [
     [
       'dense:10,relu,pool:2',
-      "a layer (dense, conv, maxpool, avgpool, relu, sigmoid, tanh, softmax, dropout, batchnorm, flatten) but found 'pool:2' (layer 3 of 'dense:10,relu,pool:2')",
+      'a layer (dense, conv, maxpool, avgpool, relu, sigmoid, tanh, softmax, ' +
+        "dropout, batchnorm, flatten) but found 'pool:2' (layer 3 of " +
+        "'dense:10,relu,pool:2')",
     ],
     [
       'dense',
@@ -60,7 +62,8 @@ describe('parseLayers', () => {
     ],
     [
       'conv:8:x',
-      "conv:FILTERS:KERNEL[:STRIDE[:same|valid]] as a positive integer but found 'conv:8:x' (layer 1 of 'conv:8:x')",
+      'conv:FILTERS:KERNEL[:STRIDE[:same|valid]] as a positive integer but ' +
+        "found 'conv:8:x' (layer 1 of 'conv:8:x')",
     ],
     [
       'conv:8:3:1:full',
@@ -73,7 +76,8 @@ describe('parseLayers', () => {
     ],
     [
       'dense:10,',
-      "a layer (dense, conv, maxpool, avgpool, relu, sigmoid, tanh, softmax, dropout, batchnorm, flatten) but found '' (layer 2 of 'dense:10,')",
+      'a layer (dense, conv, maxpool, avgpool, relu, sigmoid, tanh, softmax, ' +
+        "dropout, batchnorm, flatten) but found '' (layer 2 of 'dense:10,')",
     ],
   ];
   for (const [spec, message] of bad) {
