@@ -1,6 +1,14 @@
 // mnistlab's library: MNIST data, the tensor engine, models, training.
 // The command line (src/cli) is a thin client of what is exported here.
 
+import { setKernels } from './tensor/kernels/index.js';
+import { nodeWasmKernels } from './tensor/kernels/node.js';
+
+// In Node the library runs on the WebAssembly kernels, one thread per core;
+// setKernels(cpuKernels) or setKernels(nodeWasmKernels(1)) changes that.
+setKernels(nodeWasmKernels());
+
+export { nodeWasmKernels };
 export * from './data/index.js';
 export * from './tensor/index.js';
 export * from './nn/optimizers.js';

@@ -5,6 +5,7 @@
 
 import { Command, Option } from 'commander';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 
 import { defaultDataDir } from '../data/files.js';
@@ -28,6 +29,8 @@ import {
 import { epochProgress, type EpochProgress } from './progress.js';
 import { INITIALIZERS } from '../nn/initializers.js';
 import { LAYER_GRAMMAR } from '../nn/spec.js';
+import { cpuKernels, setKernels } from '../tensor/kernels/index.js';
+import { nodeWasmKernels } from '../tensor/kernels/node.js';
 import {
   NETWORK_PRESETS,
   OPTIMIZERS,
@@ -47,6 +50,10 @@ const MAX_BATCH_SIZE = Math.floor(2 ** 28 / (IMAGE_SHAPE[0] * IMAGE_SHAPE[1]));
 
 type ModelName = 'softmax' | 'mlp' | 'cnn';
 
+const KERNELS = ['wasm', 'cpu'] as const;
+type KernelsName = (typeof KERNELS)[number];
+const MAX_THREADS = 256;
+
 interface TrainOptions {
   model: ModelName;
   layers?: string;
@@ -63,6 +70,8 @@ interface TrainOptions {
   samplePng?: string;
   sample: boolean;
   json?: boolean;
+  kernels: KernelsName;
+  threads: number;
 }
 
 export function trainCommand(): Command {
@@ -151,6 +160,20 @@ export function trainCommand(): Command {
       'leave out the label, prediction and picture of a random test digit',
     )
     .option('--json', 'end standard output with one line of JSON results')
+    .addOption(
+      new Option(
+        '--kernels <set>',
+        'numeric kernels: WebAssembly SIMD or plain',
+      )
+        .choices(KERNELS)
+        .default('wasm'),
+    )
+    .option(
+      '--threads <n>',
+      'threads for large matrix products (default: one per core)',
+      positiveIntUpTo(MAX_THREADS, 'a sensible thread count'),
+      availableParallelism(),
+    )
     .option('--verbose', 'show stack traces of errors')
     .addHelpText(
       'after',
@@ -163,6 +186,9 @@ export function trainCommand(): Command {
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
+  setKernels(
+    options.kernels === 'cpu' ? cpuKernels : nodeWasmKernels(options.threads),
+  );
   const layerModel =
     options.layers !== undefined || options.model !== 'softmax';
   if (!layerModel) checkLabOptions(options);

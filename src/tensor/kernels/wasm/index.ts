@@ -1,0 +1,4 @@
+// The entry of kernels.wasm (built by `asc`, see asconfig.json): every
+// export of the modules below.
+
+export * from './matmul';
