@@ -2,22 +2,19 @@
 // kept as bytes in file order: batches are gathered through a permutation
 // and scaled to float32 only then. No augmentation, no prefetching.
 
+import { pixelsToFloat32 } from '../tensor/pixels.js';
 import { Random } from '../util/random.js';
 
 /** MNIST's ten digit classes. */
 export const NUM_CLASSES = 10;
 
-// Each byte's value in [0, 1], rounded as float32 just as TF1's
-// `images * (1.0 / 255.0)` on a float32 array rounds it.
-const UNIT_OF_BYTE = new Float32Array(256).map((_, byte) =>
-  Math.fround(byte * Math.fround(1 / 255)),
-);
-
 /** Examples gathered for one step. */
 export interface Batch {
   size: number;
-  /** [size, imageSize] pixels in [0, 1]. */
-  images: Float32Array;
+  /** [size, imageSize] pixel bytes (for pixelTensor). */
+  pixels: Uint8Array;
+  /** [size, imageSize] pixels in [0, 1], made from `pixels` on first use. */
+  readonly images: Float32Array;
   /** [size, 10] one-hot rows if the set is oneHot, else [size] classes. */
   labels: Float32Array;
   /** [size] class indices 0..9. */
@@ -79,8 +76,17 @@ export class DataSet {
         `DataSet: expected labels 0 to 9 but found ${labels[bad]} at ${bad}`,
       );
     }
-    this.images = images;
-    this.labels = labels;
+    // Plain views: a Buffer's subarray() costs far more per batch row.
+    this.images = new Uint8Array(
+      images.buffer,
+      images.byteOffset,
+      images.length,
+    );
+    this.labels = new Uint8Array(
+      labels.buffer,
+      labels.byteOffset,
+      labels.length,
+    );
     this.numExamples = labels.length;
     this.imageSize = imageSize;
     this.oneHot = options.oneHot;
@@ -159,25 +165,26 @@ export class DataSet {
 
   /** The whole set's pixels in file order: [numExamples, imageSize]. */
   imagesAsFloat32(): Float32Array {
-    const pixels = new Float32Array(this.images.length);
-    for (let i = 0; i < pixels.length; i++) {
-      pixels[i] = UNIT_OF_BYTE[this.images[i]];
-    }
-    return pixels;
+    return pixelsToFloat32(this.images);
   }
 
   private batchOf(picked: Uint32Array): Batch {
     const size = picked.length;
     const width = this.imageSize;
-    const bytes = this.images;
-    const images = new Float32Array(size * width);
+    const contiguous = picked.every(
+      (example, row) => example === picked[0] + row,
+    );
+    // A run in file order (evaluation) is a view; a shuffled batch a copy.
+    const pixels =
+      contiguous && size > 0
+        ? this.images.subarray(picked[0] * width, (picked[0] + size) * width)
+        : new Uint8Array(size * width);
     const classes = new Uint8Array(size);
     for (let row = 0; row < size; row++) {
       const example = picked[row];
-      const from = example * width;
-      const to = row * width;
-      for (let j = 0; j < width; j++) {
-        images[to + j] = UNIT_OF_BYTE[bytes[from + j]];
+      if (!contiguous) {
+        const from = example * width;
+        pixels.set(this.images.subarray(from, from + width), row * width);
       }
       classes[row] = this.labels[example];
     }
@@ -190,6 +197,15 @@ export class DataSet {
         labels[row * NUM_CLASSES + classes[row]] = 1;
       }
     }
-    return { size, images, labels, classes };
+    let images: Float32Array | undefined;
+    return {
+      size,
+      pixels,
+      get images() {
+        return (images ??= pixelsToFloat32(pixels));
+      },
+      labels,
+      classes,
+    };
   }
 }

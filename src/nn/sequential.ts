@@ -2,7 +2,7 @@
 // Reports progress through callbacks and never prints.
 
 import type { DataSet } from '../data/dataset.js';
-import { oneHot, tensor } from '../tensor/creation.js';
+import { oneHot, pixelTensor, tensor } from '../tensor/creation.js';
 import {
   argMax,
   mean,
@@ -151,7 +151,7 @@ export class Sequential {
       let total = 0;
       for (let step = 1; step <= stepsPerEpoch; step++) {
         const batch = train.nextBatch(batchSize);
-        const images = tensor(batch.images, [batch.size, train.imageSize]);
+        const images = pixelTensor(batch.pixels, [batch.size, train.imageSize]);
         const labels = oneHot(batch.classes, classes);
         // The rate this step uses; a schedule moves on after it.
         const rate = optimizer.currentLearningRate();
@@ -202,7 +202,7 @@ export class Sequential {
       for (let start = 0; start < set.numExamples; start += chunkSize) {
         const count = Math.min(chunkSize, set.numExamples - start);
         const batch = set.gather(start, count);
-        const images = tensor(batch.images, [count, set.imageSize]);
+        const images = pixelTensor(batch.pixels, [count, set.imageSize]);
         const logits = this.logits(images);
         const labels = oneHot(batch.classes, logits.shape[1]);
         const losses = softmaxCrossEntropy(logits, labels).data;

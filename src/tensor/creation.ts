@@ -15,6 +15,15 @@ export function tensor(
   return new Tensor(data, shape);
 }
 
+/**
+ * A constant tensor of `shape` over pixel bytes (kept, not copied), each
+ * standing for byte / 255: matrix products read the bytes themselves,
+ * skipping zeros, and other ops see float32 values in [0, 1].
+ */
+export function pixelTensor(pixels: Uint8Array, shape: Shape): Tensor {
+  return new Tensor(pixels, shape);
+}
+
 export function scalar(value: number): Tensor {
   return new Tensor(new Float32Array([value]), []);
 }

@@ -160,6 +160,14 @@ export function matMul(a: Tensor, b: Tensor): Tensor {
   }
   const [m, k] = a.shape;
   const n = b.shape[1];
+  const { pixels } = a;
+  if (pixels !== null) {
+    // A constant: only B has a gradient, Aᵀ · dOut.
+    const data = kernels().matMulPixels(pixels, b.data, m, k, n, false);
+    return opResult(data, [m, n], [b], (dOut) => {
+      b.accumulateGrad(kernels().matMulPixels(pixels, dOut, k, m, n, true));
+    });
+  }
   const data = kernels().matMul(a.data, b.data, m, k, n, false, false);
 
   return opResult(data, [m, n], [a, b], (dOut) => {
@@ -302,6 +310,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
         `as ${formatShape(shape)}`,
     );
   }
+  if (x.pixels !== null) return new Tensor(x.pixels, shape);
 
   return opResult(x.data, shape, [x], (dOut) => {
     x.accumulateGrad(dOut);

@@ -2,6 +2,7 @@
 // (ops.ts) records its inputs and a backward closure on its result;
 // backward() walks that graph once in reverse topological order.
 
+import { pixelsToFloat32 } from './pixels.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
 /** Receives the gradient of the loss with respect to an op's result. */
@@ -34,7 +35,12 @@ export function opResult(
 
 export class Tensor {
   readonly shape: Shape;
-  readonly data: Float32Array;
+  /**
+   * The bytes of a pixel tensor, each standing for byte / 255: matrix
+   * products read them as they are; other ops read `data`.
+   */
+  readonly pixels: Uint8Array | null;
+  private values: Float32Array | null;
   /** Gradient of the last backward() with respect to this tensor. */
   grad: Float32Array | null = null;
   /** True when gradients flow into this tensor. */
@@ -45,8 +51,9 @@ export class Tensor {
   readonly inputs: readonly Tensor[];
   private readonly backwardFn: BackwardFn | null;
 
+  /** `data` is float32 values, or pixel bytes for a constant pixel tensor. */
   constructor(
-    data: Float32Array,
+    data: Float32Array | Uint8Array,
     shape: Shape,
     options: {
       trainable?: boolean;
@@ -64,9 +71,13 @@ export class Tensor {
           `but found ${data.length}`,
       );
     }
-    this.data = data;
+    this.pixels = data instanceof Uint8Array ? data : null;
+    this.values = data instanceof Float32Array ? data : null;
     this.shape = Object.freeze([...shape]);
     this.trainable = options.trainable ?? false;
+    if (this.trainable && this.pixels !== null) {
+      throw new Error('Tensor: pixel bytes cannot be a trainable variable');
+    }
     const recording =
       gradDisabled === 0 &&
       options.backward !== undefined &&
@@ -76,8 +87,13 @@ export class Tensor {
     this.backwardFn = recording ? (options.backward ?? null) : null;
   }
 
+  /** Row-major values; a pixel tensor's are made on first use. */
+  get data(): Float32Array {
+    return (this.values ??= pixelsToFloat32(this.pixels!));
+  }
+
   get size(): number {
-    return this.data.length;
+    return (this.values ?? this.pixels!).length;
   }
 
   get rank(): number {

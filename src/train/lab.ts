@@ -9,7 +9,7 @@ import {
   SoftmaxRegression,
   type SoftmaxInit,
 } from '../nn/softmax-regression.js';
-import { tensor } from '../tensor/creation.js';
+import { pixelTensor, tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Random } from '../util/random.js';
 import { accuracy, accuracyOf, predictClasses } from './metrics.js';
@@ -108,7 +108,7 @@ export function runLab(
     let cost = 0;
     for (let step = 1; step <= stepsPerEpoch; step++) {
       const batch = train.nextBatch(config.batchSize);
-      const images = tensor(batch.images, [batch.size, train.imageSize]);
+      const images = pixelTensor(batch.pixels, [batch.size, train.imageSize]);
       const labels = tensor(batch.labels, [batch.size, train.numClasses]);
       const loss = optimizer.minimize(() => model.cost(images, labels));
       if (!Number.isFinite(loss)) {

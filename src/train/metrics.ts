@@ -2,7 +2,7 @@
 // without recording gradients.
 
 import type { DataSet } from '../data/dataset.js';
-import { tensor } from '../tensor/creation.js';
+import { pixelTensor, tensor } from '../tensor/creation.js';
 import { argMax } from '../tensor/ops.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 
@@ -20,7 +20,7 @@ export function predictClasses(
     for (let start = 0; start < set.numExamples; start += chunkSize) {
       const count = Math.min(chunkSize, set.numExamples - start);
       const batch = set.gather(start, count);
-      const images = tensor(batch.images, [count, set.imageSize]);
+      const images = pixelTensor(batch.pixels, [count, set.imageSize]);
       classes.set(argMax(predict(images), 1).data, start);
     }
   });

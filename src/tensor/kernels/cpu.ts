@@ -11,6 +11,7 @@ import {
   type Shape,
   type WindowGeometry,
 } from '../shape.js';
+import { pixelsToFloat32 } from '../pixels.js';
 import type { BinaryOp, Kernels, ResultGradOp, UnaryOp } from './kernels.js';
 
 type Scalar2 = (x: number, y: number) => number;
@@ -84,6 +85,17 @@ function matMul(
   return out;
 }
 
+function matMulPixels(
+  a: Uint8Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+): Float32Array {
+  return matMul(pixelsToFloat32(a), b, m, k, n, transA, false);
+}
+
 /** x [rows, columns] as [columns, rows]. */
 function transpose(
   x: Float32Array,
@@ -115,10 +127,7 @@ function binary(
       (dim, i) => dim === aShape[aShape.length - bShape.length + i],
     );
     if (suffix) {
-      for (let i = 0, j = 0; i < out.length; i++) {
-        out[i] = f(a[i], b[j]);
-        if (++j === b.length) j = 0;
-      }
+      repeating(op, a, b, out);
       return out;
     }
   }
@@ -128,6 +137,51 @@ function binary(
     out[i] = f(a[ai], b[bi]);
   });
   return out;
+}
+
+/**
+ * out[i] = a[i] op b[i mod b.length], one loop per op so that each is
+ * compiled on its own; the general path calls through binaryFns.
+ */
+function repeating(
+  op: BinaryOp,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+): void {
+  const size = out.length;
+  const period = b.length;
+  switch (op) {
+    case 'add':
+      for (let i = 0, j = 0; i < size; i++) {
+        out[i] = a[i] + b[j];
+        if (++j === period) j = 0;
+      }
+      return;
+    case 'sub':
+      for (let i = 0, j = 0; i < size; i++) {
+        out[i] = a[i] - b[j];
+        if (++j === period) j = 0;
+      }
+      return;
+    case 'mul':
+      for (let i = 0, j = 0; i < size; i++) {
+        out[i] = a[i] * b[j];
+        if (++j === period) j = 0;
+      }
+      return;
+    case 'div':
+      for (let i = 0, j = 0; i < size; i++) {
+        out[i] = a[i] / b[j];
+        if (++j === period) j = 0;
+      }
+      return;
+    default:
+      for (let i = 0, j = 0; i < size; i++) {
+        out[i] = binaryFns[op](a[i], b[j]);
+        if (++j === period) j = 0;
+      }
+  }
 }
 
 /**
@@ -263,6 +317,21 @@ function reduceToShape(
 ): Float32Array {
   if (sameShape(xShape, shape)) return x;
   const out = new Float32Array(sizeOf(shape));
+  const first = shape.findIndex((dim) => dim !== 1);
+  const kept = first < 0 ? [] : shape.slice(first);
+  const suffix =
+    kept.length <= xShape.length &&
+    kept.every((dim, i) => dim === xShape[xShape.length - kept.length + i]);
+  if (suffix) {
+    // Rows of x summed onto one row (a bias gradient), in the order of
+    // the general loop below.
+    const period = out.length;
+    for (let i = 0, j = 0; i < x.length; i++) {
+      out[j] += x[i];
+      if (++j === period) j = 0;
+    }
+    return out;
+  }
   const strides = broadcastStrides(shape, xShape);
   const none = new Array<number>(xShape.length).fill(0);
   forEachIndex(xShape, strides, none, (i, oi) => {
@@ -551,6 +620,7 @@ function avgPoolGrad(dOut: Float32Array, g: WindowGeometry): Float32Array {
 export const cpuKernels: Kernels = {
   name: 'cpu',
   matMul,
+  matMulPixels,
   binary,
   unary,
   unaryGrad,

@@ -26,6 +26,20 @@ export interface Kernels {
     transB: boolean,
   ): Float32Array;
 
+  /**
+   * matMul with A given as pixel bytes, each standing for byte / 255
+   * rounded to float32 (see pixels.ts); the result must equal matMul's on
+   * those float32 values.
+   */
+  matMulPixels(
+    a: Uint8Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+  ): Float32Array;
+
   /** Elementwise a op b, broadcast by NumPy's rules to outShape. */
   binary(
     op: BinaryOp,

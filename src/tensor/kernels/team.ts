@@ -14,7 +14,12 @@ export interface HelperData {
 }
 
 /** The exports a helper can run, by index. */
-export const CALLS: (keyof WasmExports)[] = ['matMulRows', 'matMulTransA'];
+export const CALLS: (keyof WasmExports)[] = [
+  'matMulRows',
+  'matMulTransA',
+  'matMulRowsBytes',
+  'matMulTransABytes',
+];
 
 /** Offsets within a helper's slot. */
 export const SLOT = {

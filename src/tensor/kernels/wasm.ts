@@ -19,7 +19,28 @@ export interface WasmExports {
     rowEnd: number,
     work: number,
   ): void;
+  matMulRowsBytes(
+    a: number,
+    b: number,
+    c: number,
+    k: number,
+    vectors: number,
+    rowStart: number,
+    rowEnd: number,
+    work: number,
+  ): void;
   matMulTransA(
+    a: number,
+    b: number,
+    c: number,
+    k: number,
+    m: number,
+    vectors: number,
+    rowStart: number,
+    rowEnd: number,
+    work: number,
+  ): void;
+  matMulTransABytes(
     a: number,
     b: number,
     c: number,
@@ -73,8 +94,14 @@ const MIN_PARALLEL_WORK = 1 << 21;
 /** Memory the kernels work in, grown on demand and reused call to call. */
 class Scratch {
   private top = BASE;
+  // Views of the whole memory, remade when it grows.
+  f32: Float32Array;
+  u8: Uint8Array;
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  constructor(readonly memory: WebAssembly.Memory) {
+    this.f32 = new Float32Array(memory.buffer);
+    this.u8 = new Uint8Array(memory.buffer);
+  }
 
   /** Forgets every region; the next take() starts at the bottom again. */
   reset(): void {
@@ -85,16 +112,12 @@ class Scratch {
   take(bytes: number): number {
     const at = this.top;
     this.top = (at + bytes + 15) & ~15;
-    const have = this.memory.buffer.byteLength;
-    if (this.top > have) {
-      this.memory.grow(Math.ceil((this.top - have) / PAGE));
+    if (this.top > this.u8.length) {
+      this.memory.grow(Math.ceil((this.top - this.u8.length) / PAGE));
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.u8 = new Uint8Array(this.memory.buffer);
     }
     return at;
-  }
-
-  /** A fresh view: growing replaces the buffer. */
-  floats(at: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, at, length);
   }
 }
 
@@ -121,18 +144,13 @@ export function wasmKernels(
   const scratch = new Scratch(memory);
   const threads = team?.size ?? 1;
 
-  function run(name: keyof WasmExports, argLists: number[][]): void {
-    if (argLists.length <= 1 || team === undefined) {
-      for (const args of argLists) {
-        (exports[name] as (...args: number[]) => void)(...args);
-      }
-    } else {
-      team.run(name, argLists);
-    }
+  function call(name: keyof WasmExports, args: number[]): void {
+    (exports[name] as (...args: number[]) => void)(...args);
   }
 
-  function matMul(
-    a: Float32Array,
+  /** matMul, with A as float32 values or as pixel bytes. */
+  function product(
+    a: Float32Array | Uint8Array,
     b: Float32Array,
     m: number,
     k: number,
@@ -143,32 +161,48 @@ export function wasmKernels(
     const vectors = Math.ceil(n / 4);
     const padded = vectors * 4;
     scratch.reset();
-    const aAt = scratch.take(a.length * 4);
+    const aAt = scratch.take(a.byteLength);
     const bAt = scratch.take(b.length * 4);
     const bPacked = transB || padded !== n ? scratch.take(k * padded * 4) : bAt;
     const cAt = scratch.take(m * padded * 4);
     const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
-    // Each thread packs rows of A (k long) or columns of Aᵀ (m at most).
-    const workBytes = 8 * (transA ? m : k);
+    // Each thread packs rows of A (k long) or columns of Aᵀ (m at most),
+    // in whole groups of 4: an offset and a value per entry.
+    const workBytes = 8 * 4 * Math.ceil((transA ? m : k) / 4);
     const work = scratch.take(parts * workBytes);
     const cOut = padded !== n ? scratch.take(m * n * 4) : cAt;
-    scratch.floats(aAt, a.length).set(a);
-    scratch.floats(bAt, b.length).set(b);
+    const bytes = a instanceof Uint8Array;
+    if (bytes) scratch.u8.set(a, aAt);
+    else scratch.f32.set(a, aAt >> 2);
+    scratch.f32.set(b, bAt >> 2);
 
     if (transB) exports.transpose(bAt, n, k, bPacked, padded);
     else if (padded !== n) exports.padColumns(bAt, k, n, bPacked, padded);
-    run(
-      transA ? 'matMulTransA' : 'matMulRows',
-      split(m, parts).map(([start, end], t) => {
-        const w = work + t * workBytes;
-        return transA
-          ? [aAt, bPacked, cAt, k, m, vectors, start, end, w]
-          : [aAt, bPacked, cAt, k, vectors, start, end, w];
-      }),
-    );
+    const name = transA
+      ? bytes
+        ? 'matMulTransABytes'
+        : 'matMulTransA'
+      : bytes
+        ? 'matMulRowsBytes'
+        : 'matMulRows';
+    const ranges = split(m, parts);
+    const argLists = ranges.map(([start, end], t) => {
+      const w = work + t * workBytes;
+      return transA
+        ? [aAt, bPacked, cAt, k, m, vectors, start, end, w]
+        : [aAt, bPacked, cAt, k, vectors, start, end, w];
+    });
+    if (argLists.length > 1 && team !== undefined) team.run(name, argLists);
+    else if (argLists.length === 1) call(name, argLists[0]);
     if (padded !== n) exports.cropColumns(cAt, m, padded, cOut, n);
-    return scratch.floats(cOut, m * n).slice();
+    return scratch.f32.slice(cOut >> 2, (cOut >> 2) + m * n);
   }
 
-  return { ...cpuKernels, name: team ? `wasm-${threads}` : 'wasm', matMul };
+  return {
+    ...cpuKernels,
+    name: team ? `wasm-${threads}` : 'wasm',
+    matMul: product,
+    matMulPixels: (a, b, m, k, n, transA) =>
+      product(a, b, m, k, n, transA, false),
+  };
 }
