@@ -2,6 +2,7 @@
 // its gradients and updates every variable it reaches. Leaves out gradient
 // clipping, decoupled (AdamW) decay and centered RMSProp.
 
+import { kernels } from '../tensor/kernels/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LearningRateSchedule } from './schedules.js';
 
@@ -261,16 +262,14 @@ export class AdamOptimizer extends Optimizer {
     // NOTE: t is per variable, as in PyTorch, not the global iterations of
     // Keras, so a variable left out of some steps is corrected for its own.
     state.t++;
-    const correction1 = 1 - beta1 ** state.t;
-    const correction2 = 1 - beta2 ** state.t;
-    for (let i = 0; i < data.length; i++) {
-      const g = dVariable[i] + decay * data[i];
-      m[i] = beta1 * m[i] + (1 - beta1) * g;
-      v[i] = beta2 * v[i] + (1 - beta2) * g * g;
-      const mHat = m[i] / correction1;
-      const vHat = v[i] / correction2;
-      data[i] -= (learningRate * mHat) / (Math.sqrt(vHat) + epsilon);
-    }
+    kernels().adam(data, dVariable, m, v, {
+      step: learningRate / (1 - beta1 ** state.t),
+      unbias: 1 / (1 - beta2 ** state.t),
+      beta1,
+      beta2,
+      epsilon,
+      decay,
+    });
   }
 }
 

@@ -12,7 +12,13 @@ import {
   type WindowGeometry,
 } from '../shape.js';
 import { pixelsToFloat32 } from '../pixels.js';
-import type { BinaryOp, Kernels, ResultGradOp, UnaryOp } from './kernels.js';
+import type {
+  AdamStep,
+  BinaryOp,
+  Kernels,
+  ResultGradOp,
+  UnaryOp,
+} from './kernels.js';
 
 type Scalar2 = (x: number, y: number) => number;
 
@@ -94,6 +100,21 @@ function matMulPixels(
   transA: boolean,
 ): Float32Array {
   return matMul(pixelsToFloat32(a), b, m, k, n, transA, false);
+}
+
+function adam(
+  weights: Float32Array,
+  dWeights: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  { step, unbias, beta1, beta2, epsilon, decay }: AdamStep,
+): void {
+  for (let i = 0; i < weights.length; i++) {
+    const g = dWeights[i] + decay * weights[i];
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    weights[i] -= (step * m[i]) / (Math.sqrt(v[i] * unbias) + epsilon);
+  }
 }
 
 /** x [rows, columns] as [columns, rows]. */
@@ -621,6 +642,7 @@ export const cpuKernels: Kernels = {
   name: 'cpu',
   matMul,
   matMulPixels,
+  adam,
   binary,
   unary,
   unaryGrad,

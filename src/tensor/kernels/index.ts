@@ -3,7 +3,13 @@
 import { cpuKernels } from './cpu.js';
 import type { Kernels } from './kernels.js';
 
-export type { BinaryOp, Kernels, ResultGradOp, UnaryOp } from './kernels.js';
+export type {
+  AdamStep,
+  BinaryOp,
+  Kernels,
+  ResultGradOp,
+  UnaryOp,
+} from './kernels.js';
 export { cpuKernels } from './cpu.js';
 
 let active: Kernels = cpuKernels;

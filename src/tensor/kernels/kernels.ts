@@ -9,6 +9,19 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'equal';
 export type ResultGradOp = 'relu' | 'sigmoid' | 'tanh' | 'sqrt';
 export type UnaryOp = 'neg' | 'log' | 'exp' | ResultGradOp;
 
+/** The scalars of one Adam step (see AdamOptimizer). */
+export interface AdamStep {
+  /** learningRate / (1 - beta1^t) */
+  step: number;
+  /** 1 / (1 - beta2^t) */
+  unbias: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Coupled L2 weight decay, added to the gradient; 0 for none. */
+  decay: number;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -39,6 +52,19 @@ export interface Kernels {
     n: number,
     transA: boolean,
   ): Float32Array;
+
+  /**
+   * One Adam step in place: g = dWeights + decay * weights, m = beta1 m +
+   * (1 - beta1) g, v = beta2 v + (1 - beta2) g², weights -= step * m /
+   * (sqrt(v * unbias) + epsilon). All four arrays have one length.
+   */
+  adam(
+    weights: Float32Array,
+    dWeights: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    s: AdamStep,
+  ): void;
 
   /** Elementwise a op b, broadcast by NumPy's rules to outShape. */
   binary(

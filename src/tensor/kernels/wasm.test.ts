@@ -81,6 +81,28 @@ for (const [name, wasm] of sets) {
       }
     });
 
+    it('take Adam steps like cpu, odd lengths and weight decay included', () => {
+      for (const size of [1, 3, 4, 13, 1000]) {
+        const start = () => [values(size, 0), values(size, 0.2)];
+        const [w1, g] = start();
+        const [m1, v1] = [values(size, 0), values(size, 0).map(Math.abs)];
+        const [w2, m2, v2] = [w1.slice(), m1.slice(), v1.slice()];
+        const step = {
+          step: 0.01 / (1 - 0.9 ** 3),
+          unbias: 1 / (1 - 0.999 ** 3),
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-7,
+          decay: size % 2 ? 0.01 : 0,
+        };
+        wasm.adam(w1, g, m1, v1, step);
+        cpuKernels.adam(w2, g, m2, v2, step);
+        assertNear(w1, w2);
+        assertNear(m1, m2);
+        assertNear(v1, v2);
+      }
+    });
+
     it('give exact zeros for all-zero rows and a zero-sized product', () => {
       const out = wasm.matMul(
         new Float32Array(12),

@@ -5,7 +5,7 @@
 // caller (node.ts in Node, a fetch in a page).
 
 import { cpuKernels } from './cpu.js';
-import type { Kernels } from './kernels.js';
+import type { AdamStep, Kernels } from './kernels.js';
 
 /** The functions kernels.wasm exports; pointers are byte offsets. */
 export interface WasmExports {
@@ -50,6 +50,19 @@ export interface WasmExports {
     rowStart: number,
     rowEnd: number,
     work: number,
+  ): void;
+  adam(
+    data: number,
+    grad: number,
+    m: number,
+    v: number,
+    n: number,
+    step: number,
+    unbias: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    decay: number,
   ): void;
   padColumns(
     src: number,
@@ -198,8 +211,42 @@ export function wasmKernels(
     return scratch.f32.slice(cOut >> 2, (cOut >> 2) + m * n);
   }
 
+  function adam(
+    weights: Float32Array,
+    dWeights: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    { step, unbias, beta1, beta2, epsilon, decay }: AdamStep,
+  ): void {
+    const n = weights.length;
+    scratch.reset();
+    const at = [weights, dWeights, m, v].map((array) => {
+      const region = scratch.take(n * 4);
+      scratch.f32.set(array, region >> 2);
+      return region;
+    });
+    exports.adam(
+      at[0],
+      at[1],
+      at[2],
+      at[3],
+      n,
+      step,
+      unbias,
+      beta1,
+      beta2,
+      epsilon,
+      decay,
+    );
+    const { f32 } = scratch;
+    weights.set(f32.subarray(at[0] >> 2, (at[0] >> 2) + n));
+    m.set(f32.subarray(at[2] >> 2, (at[2] >> 2) + n));
+    v.set(f32.subarray(at[3] >> 2, (at[3] >> 2) + n));
+  }
+
   return {
     ...cpuKernels,
+    adam,
     name: team ? `wasm-${threads}` : 'wasm',
     matMul: product,
     matMulPixels: (a, b, m, k, n, transA) =>

@@ -2,3 +2,4 @@
 // export of the modules below.
 
 export * from './matmul';
+export * from './update';
