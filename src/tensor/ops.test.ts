@@ -10,6 +10,7 @@ import {
   div,
   equal,
   exp,
+  literalCrossEntropy,
   log,
   matMul,
   mean,
@@ -213,6 +214,45 @@ describe('op values', () => {
     assert.deepEqual(sum(x, 1, true).shape, [2, 1]);
     assert.deepEqual(sum(x).shape, []);
     assertClose(mean(x, 1).data, [2, 5]);
+  });
+});
+
+describe('literalCrossEntropy', () => {
+  const chain = (logits: Tensor, oneHot: Tensor) =>
+    mean(neg(sum(mul(oneHot, log(softmax(logits))), 1)));
+  const compare = (scale: number) => {
+    const oneHot = tensor(
+      Float32Array.from({ length: 70 }, (_, i) => (i % 10 === i % 7 ? 1 : 0)),
+      [7, 10],
+    );
+    const values = normal(7, 10).data.map((x) => x * scale);
+    const results = [literalCrossEntropy, chain].map((cost) => {
+      const logits = variable(tensor(values, [7, 10]));
+      const loss = cost(logits, oneHot);
+      loss.backward();
+      return [loss.item(), ...logits.grad!];
+    });
+    // Object.is tells NaN from NaN and -0 from 0 alike: bit for bit.
+    results[0].forEach((x, i) =>
+      assert.ok(Object.is(x, results[1][i]), `${i}`),
+    );
+    return results[0][0];
+  };
+
+  it('matches the chain of ops bit for bit, value and gradient', () => {
+    assert.ok(Number.isFinite(compare(3)));
+  });
+
+  it('is NaN with the chain where probabilities underflow', () => {
+    // log(0) = -Infinity, and 0 * -Infinity in the other classes is NaN.
+    assert.ok(Number.isNaN(compare(1e4)));
+  });
+
+  it('refuses shapes that differ', () => {
+    assert.throws(
+      () => literalCrossEntropy(normal(2, 3), normal(3, 2)),
+      /expected logits and oneHot of one shape \[n, classes\] but found \[2, 3\] and \[3, 2\]/,
+    );
   });
 });
 

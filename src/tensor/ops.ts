@@ -245,22 +245,67 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   const data = kernels().softmax(x.data, outer, dim, inner);
 
   return opResult(data, x.shape, [x], (dOut) => {
-    // dx = y * (dy - sum(dy * y)) along the axis
-    const dx = new Float32Array(x.size);
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) {
-        const base = o * dim * inner + i;
-        let dot = 0;
-        for (let k = 0; k < dim; k++) {
-          dot += dOut[base + k * inner] * data[base + k * inner];
-        }
-        for (let k = 0; k < dim; k++) {
-          const at = base + k * inner;
-          dx[at] = data[at] * (dOut[at] - dot);
-        }
+    x.accumulateGrad(softmaxGrad(data, dOut, outer, dim, inner));
+  });
+}
+
+/** dx = y * (dy - sum(dy * y)) along the axis of a softmax y. */
+function softmaxGrad(
+  y: Float32Array,
+  dY: Float32Array,
+  outer: number,
+  dim: number,
+  inner: number,
+): Float32Array {
+  const dx = new Float32Array(y.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * dim * inner + i;
+      let dot = 0;
+      for (let k = 0; k < dim; k++) {
+        dot += dY[base + k * inner] * y[base + k * inner];
+      }
+      for (let k = 0; k < dim; k++) {
+        const at = base + k * inner;
+        dx[at] = y[at] * (dY[at] - dot);
       }
     }
-    x.accumulateGrad(dx);
+  }
+  return dx;
+}
+
+/**
+ * The lab's cost as one op: mean(-sum(oneHot * log(softmax(logits)), 1))
+ * for logits and oneHot [n, classes], a scalar. It runs the same kernels
+ * in the same order as that chain of ops, so the value and the gradient
+ * match it bit for bit, not finite when a probability underflows; it only
+ * skips the chain's intermediate tensors.
+ */
+export function literalCrossEntropy(logits: Tensor, oneHot: Tensor): Tensor {
+  if (logits.rank !== 2 || !sameShape(logits.shape, oneHot.shape)) {
+    throw new Error(
+      'literalCrossEntropy: expected logits and oneHot of one shape ' +
+        `[n, classes] but found ${formatShape(logits.shape)} and ` +
+        formatShape(oneHot.shape),
+    );
+  }
+  const [rows, classes] = logits.shape;
+  const { shape } = logits;
+  const k = kernels();
+  const probs = k.softmax(logits.data, rows, classes, 1);
+  const logProbs = k.unary('log', probs);
+  const terms = k.binary('mul', oneHot.data, shape, logProbs, shape, shape);
+  const negSums = k.unary('neg', k.sumAxis(terms, rows, classes, 1));
+  const data = scaled(k.sumAxis(negSums, 1, rows, 1), 1 / rows);
+
+  // NOTE: oneHot gets no gradient, as in softmaxCrossEntropy.
+  return opResult(data, [], [logits], (dOut) => {
+    // Back through mean, neg, sum, mul, log and softmax.
+    const dNegSums = spread(dOut, 1, rows, 1, 1 / rows);
+    const dTerms = spread(scaled(dNegSums, -1), rows, classes, 1, 1);
+    const dLogProbs = k.binary('mul', dTerms, shape, oneHot.data, shape, shape);
+    const dProbs = k.binary('div', dLogProbs, shape, probs, shape, shape);
+    logits.accumulateGrad(softmaxGrad(probs, dProbs, rows, classes, 1));
   });
 }
 
