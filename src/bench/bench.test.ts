@@ -151,17 +151,22 @@ describe('runBench', () => {
   it('skips a run known to take longer than the limit', async () => {
     const events: BenchEvent[] = [];
     const result = await runBench(
-      { ...SETTINGS, configs: ['cnn'], maxSeconds: 10 },
+      { ...SETTINGS, configs: ['cnn'], peers: ['tfjs-cpu'], maxSeconds: 10 },
       { onProgress: (event) => events.push(event) },
     );
-    assert.deepEqual(result.rows, []);
+    assert.deepEqual(
+      result.rows.map((r) => r.role),
+      ['ours'],
+    );
+    const [note] = result.notes;
+    assert.deepEqual([note.runner, note.config], ['tfjs-cpu', 'cnn']);
     assert.match(
-      result.notes[0].text,
+      note.text,
       /^skipped: expected to take about \d+ s, over the limit of 10 s per run$/,
     );
     assert.deepEqual(
-      events.map((e) => e.state),
-      ['skipped'],
+      events.map((e) => `${e.runner} ${e.state}`),
+      ['mnistlab started', 'mnistlab done', 'tfjs-cpu skipped'],
     );
   });
 

@@ -70,7 +70,13 @@ export interface BenchNote {
 export interface BenchResult {
   rows: BenchRow[];
   notes: BenchNote[];
-  machine: { cpus: number; cpuModel: string; node: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    /** 1-minute load average at the start: others' work skews timings. */
+    loadAverage: number;
+  };
   maxSeconds: number;
 }
 
@@ -104,6 +110,7 @@ export async function runBench(
   settings: BenchSettings,
   callbacks: BenchCallbacks = {},
 ): Promise<BenchResult> {
+  const loadAverage = os.loadavg()[0];
   const rows: BenchRow[] = [];
   const notes: BenchNote[] = [];
   const progress = (event: BenchEvent) => callbacks.onProgress?.(event);
@@ -156,6 +163,7 @@ export async function runBench(
       cpus: cpus.length,
       cpuModel: cpus[0]?.model.trim() ?? 'unknown',
       node: process.version,
+      loadAverage,
     },
     maxSeconds: settings.maxSeconds,
   };

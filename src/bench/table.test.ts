@@ -44,7 +44,12 @@ const RESULT: BenchResult = {
       text: 'skipped: expected python to import torch',
     },
   ],
-  machine: { cpus: 2, cpuModel: 'Some CPU', node: 'v20.20.2' },
+  machine: {
+    cpus: 2,
+    cpuModel: 'Some CPU',
+    node: 'v20.20.2',
+    loadAverage: 0.5,
+  },
   maxSeconds: 120,
 };
 
@@ -94,11 +99,11 @@ describe('formatBench', () => {
     );
   });
 
-  it('ends with the machine and the limit per run', () => {
-    assert.equal(
-      lines[lines.length - 1],
-      'Machine: 2 CPUs (Some CPU), Node v20.20.2; limit 120 s per run.',
-    );
+  it('ends with the machine, its load and the limit per run', () => {
+    assert.deepEqual(lines.slice(-2), [
+      'Machine: 2 CPUs (Some CPU), Node v20.20.2, load 0.50 at the start.',
+      'Limit: 120 s per run.',
+    ]);
   });
 
   it('keeps every line but the table within 80 columns', () => {

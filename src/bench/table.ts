@@ -43,7 +43,7 @@ export function formatBench(result: BenchResult): string {
     const where = config === null ? runner : `${runner} ${config}`;
     return `- ${where}: ${text}`;
   });
-  const { cpus, cpuModel, node } = result.machine;
+  const { cpus, cpuModel, node, loadAverage } = result.machine;
   const lines = [
     table,
     '',
@@ -52,8 +52,9 @@ export function formatBench(result: BenchResult): string {
     "ours/peer: our train s over the peer's.",
     ...(notes.length > 0 ? ['', 'Notes:', ...notes] : []),
     '',
-    `Machine: ${cpus} CPUs (${cpuModel}), Node ${node}; limit ` +
-      `${result.maxSeconds} s per run.`,
+    `Machine: ${cpus} CPUs (${cpuModel}), Node ${node}, load ` +
+      `${loadAverage.toFixed(2)} at the start.`,
+    `Limit: ${result.maxSeconds} s per run.`,
   ];
   return lines.join('\n');
 }
