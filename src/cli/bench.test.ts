@@ -101,6 +101,12 @@ describe('progressLine', () => {
 });
 
 describe('mnistlab bench', () => {
+  const SMALL = [
+    'bench',
+    '--data',
+    writeMnistSubset({ train: 5100, test: 100 }),
+  ];
+
   it('refuses an unknown configuration as a usage error', async () => {
     const run = await mnistlab('bench', '--configs', 'softmax,rnn');
     assert.equal(run.code, 2);
@@ -127,11 +133,8 @@ describe('mnistlab bench', () => {
   });
 
   it('prints a table, with a note for a peer it cannot run', async () => {
-    const small = writeMnistSubset({ train: 5100, test: 100 });
     const run = await mnistlab(
-      'bench',
-      '--data',
-      small,
+      ...SMALL,
       '--configs',
       'softmax',
       '--peers',
@@ -157,11 +160,8 @@ describe('mnistlab bench', () => {
   });
 
   it('prints one JSON line under --json', async () => {
-    const small = writeMnistSubset({ train: 5100, test: 100 });
     const run = await mnistlab(
-      'bench',
-      '--data',
-      small,
+      ...SMALL,
       '--configs',
       'mlp',
       '--peers',
