@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 
 import { USAGE_EXIT, UserError } from '../util/errors.js';
+import { benchCommand } from './bench.js';
 import { trainCommand } from './train.js';
 
 const USAGE_HINT = '(add --help for usage)';
@@ -24,6 +25,7 @@ function program(): Command {
     .exitOverride();
   const train = trainCommand().showHelpAfterError(USAGE_HINT).exitOverride();
   root.addCommand(train);
+  root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;
 }
 

@@ -68,3 +68,25 @@ export function dropoutRate(text: string): number {
   }
   return value;
 }
+
+/**
+ * A parser of comma-separated lists of `choices`, repeats dropped; with
+ * `none`, the word none is the empty list.
+ */
+export function choiceList<T extends string>(
+  choices: readonly T[],
+  { none = false } = {},
+) {
+  return (text: string): T[] => {
+    if (none && text === 'none') return [];
+    const items = text.split(',').map((item) => item.trim());
+    const bad = items.find((item) => !choices.includes(item as T));
+    if (bad !== undefined) {
+      const allowed = choices.join(', ') + (none ? ' (or none)' : '');
+      throw new InvalidArgumentError(
+        `Expected a comma-separated list of ${allowed} but found '${bad}'.`,
+      );
+    }
+    return [...new Set(items as T[])];
+  };
+}
