@@ -3,6 +3,7 @@
 // Shapes exclude the batch axis; images are NHWC, as in TensorFlow.
 
 import { tensor, variable } from '../tensor/creation.js';
+import { floats } from '../tensor/kernels/workspace.js';
 import {
   add,
   avgPool2d,
@@ -154,7 +155,7 @@ export class Conv2D implements Layer {
   forward(x: Tensor): Tensor {
     if (this.kernel === null || this.bias === null) unbuilt(this.spec);
     const { strides = 1, padding = 'same' } = this.options;
-    return add(conv2d(x, this.kernel, { strides, padding }), this.bias);
+    return conv2d(x, this.kernel, { strides, padding, bias: this.bias });
   }
 
   get variables(): Tensor[] {
@@ -293,7 +294,7 @@ export class Dropout implements Layer {
   forward(x: Tensor, { training, random }: ForwardContext): Tensor {
     if (!training || this.rate === 0) return x;
     const keep = 1 - this.rate;
-    const mask = new Float32Array(x.size);
+    const mask = floats(x.size, false);
     for (let i = 0; i < mask.length; i++) {
       mask[i] = random.uniform() < keep ? 1 / keep : 0;
     }

@@ -11,6 +11,7 @@ import {
   softmaxCrossEntropy,
 } from '../tensor/ops.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
+import { withWorkspace } from '../tensor/kernels/workspace.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
@@ -155,8 +156,12 @@ export class Sequential {
         const labels = oneHot(batch.classes, classes);
         // The rate this step uses; a schedule moves on after it.
         const rate = optimizer.currentLearningRate();
-        const loss = optimizer.minimize(() =>
-          mean(softmaxCrossEntropy(this.logits(images, true), labels)),
+        // Nothing of the step outlives it but the loss value, so its
+        // arrays are recycled for the next one.
+        const loss = withWorkspace(() =>
+          optimizer.minimize(() =>
+            mean(softmaxCrossEntropy(this.logits(images, true), labels)),
+          ),
         );
         if (!(loss <= MAX_HEALTHY_LOSS)) {
           throw new TrainingDivergedError(epoch, step, loss, rate, ADVICE);
@@ -203,15 +208,19 @@ export class Sequential {
         const count = Math.min(chunkSize, set.numExamples - start);
         const batch = set.gather(start, count);
         const images = pixelTensor(batch.pixels, [count, set.imageSize]);
-        const logits = this.logits(images);
-        const labels = oneHot(batch.classes, logits.shape[1]);
-        const losses = softmaxCrossEntropy(logits, labels).data;
-        const classes = argMax(logits, 1).data;
-        for (let i = 0; i < count; i++) {
-          lossTotal += losses[i];
-          predicted[start + i] = classes[i];
-          if (classes[i] === batch.classes[i]) correct++;
-        }
+        // Each chunk's arrays are recycled for the next; only sums and
+        // predictions leave it.
+        withWorkspace(() => {
+          const logits = this.logits(images);
+          const labels = oneHot(batch.classes, logits.shape[1]);
+          const losses = softmaxCrossEntropy(logits, labels).data;
+          const classes = argMax(logits, 1).data;
+          for (let i = 0; i < count; i++) {
+            lossTotal += losses[i];
+            predicted[start + i] = classes[i];
+            if (classes[i] === batch.classes[i]) correct++;
+          }
+        });
       }
     });
     const n = Math.max(1, set.numExamples);

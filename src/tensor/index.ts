@@ -5,6 +5,7 @@ export * from './ops.js';
 export * from './ops-nn.js';
 export * from './creation.js';
 export { sizeOf, type Padding, type Shape } from './shape.js';
+export { floats, withWorkspace } from './kernels/workspace.js';
 export {
   kernels,
   setKernels,

@@ -5,7 +5,7 @@ import { Random } from '../util/random.js';
 import { randomNormal, tensor, variable } from './creation.js';
 import { gradCheck } from './gradcheck.js';
 import { avgPool2d, conv2d, maxPool2d, type Conv2dOptions } from './ops-nn.js';
-import { sum } from './ops.js';
+import { add, sum } from './ops.js';
 import type { Padding } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -113,6 +113,26 @@ describe('conv2d', () => {
         }
       }
     }
+  });
+
+  it('has gradients for its bias, with any stride and padding', () => {
+    for (const padding of ['valid', 'same'] as const) {
+      for (const strides of [1, 2]) {
+        const f = (x: Tensor, w: Tensor, b: Tensor) =>
+          conv2d(x, w, { strides, padding, bias: b });
+        assertGradients(f, [sparse(2, 5, 4, 2), normal(3, 2, 2, 3), normal(3)]);
+      }
+    }
+  });
+
+  it('adds its bias to every output pixel, like add after it', () => {
+    const x = sparse(2, 6, 5, 3);
+    const filters = normal(3, 3, 3, 4);
+    const bias = normal(4);
+    const fused = conv2d(x, filters, { padding: 'same', bias });
+    const apart = add(conv2d(x, filters, { padding: 'same' }), bias);
+    assert.deepEqual(fused.shape, apart.shape);
+    assertClose(fused.data, apart.data);
   });
 
   it('has gradients for a kernel larger than a same-padded input', () => {
@@ -231,6 +251,16 @@ describe('conv2d errors name what was expected and found', () => {
       });
     assert.throws(f, {
       message: 'conv2d: expected strides of positive integers but found [1, 0]',
+    });
+  });
+
+  it('a bias that is not one value per filter', () => {
+    const f = () =>
+      conv2d(normal(1, 4, 4, 1), normal(2, 2, 1, 3), { bias: normal(1, 3) });
+    assert.throws(f, {
+      message:
+        'conv2d: expected a bias of shape [3], one per filter, but found ' +
+        '[1, 3]',
     });
   });
 

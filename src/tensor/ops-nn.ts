@@ -19,6 +19,11 @@ export interface Conv2dOptions {
   padding?: Padding;
 }
 
+export interface Conv2dBiasOptions extends Conv2dOptions {
+  /** [f], added to every output pixel: one op instead of conv2d + add. */
+  bias?: Tensor;
+}
+
 export interface Pool2dOptions extends Conv2dOptions {
   /** Window size, for both axes or as [height, width]. */
   size: number | readonly [number, number];
@@ -30,13 +35,14 @@ function outShape(g: WindowGeometry, channels: number): Shape {
 
 /**
  * 2-d convolution (cross-correlation, as in TensorFlow) of x [n, h, w, c]
- * with filters [kh, kw, c, f], giving [n, oh, ow, f]. 'valid' gives
- * oh = floor((h - kh) / sh) + 1, 'same' gives oh = ceil(h / sh); ow alike.
+ * with filters [kh, kw, c, f], plus an optional bias [f], giving
+ * [n, oh, ow, f]. 'valid' gives oh = floor((h - kh) / sh) + 1, 'same'
+ * gives oh = ceil(h / sh); ow alike.
  */
 export function conv2d(
   x: Tensor,
   filters: Tensor,
-  { strides = 1, padding = 'valid' }: Conv2dOptions = {},
+  { strides = 1, padding = 'valid', bias }: Conv2dBiasOptions = {},
 ): Tensor {
   if (filters.rank !== 4) {
     throw new Error(
@@ -60,33 +66,31 @@ export function conv2d(
         formatShape(filters.shape),
     );
   }
-  const rows = g.batch * g.outHeight * g.outWidth;
-  const k = kh * kw * c;
+  if (bias !== undefined && (bias.rank !== 1 || bias.size !== f)) {
+    throw new Error(
+      `conv2d: expected a bias of shape [${f}], one per filter, but ` +
+        `found ${formatShape(bias.shape)}`,
+    );
+  }
+  const data = kernels().conv2d(x.data, filters.data, bias?.data ?? null, g, f);
+  const inputs = bias === undefined ? [x, filters] : [x, filters, bias];
 
-  // cols [rows, k] · filters [k, f]: the result's rows are its output
-  // pixels, already in NHWC order. matMul skips the zeros of cols, which
-  // are most of them for MNIST digits.
-  const cols = kernels().im2col(x.data, g);
-  const data = kernels().matMul(cols, filters.data, rows, k, f, false, false);
-
-  return opResult(data, outShape(g, f), [x, filters], (dOut) => {
-    // dOut is [rows, f]: dFilters = colsᵀ · dOut, dCols = dOut · filtersᵀ.
-    if (filters.requiresGrad) {
-      const dFilters = kernels().matMul(cols, dOut, k, rows, f, true, false);
-      filters.accumulateGrad(dFilters);
-    }
-    if (x.requiresGrad) {
-      const dCols = kernels().matMul(
-        dOut,
-        filters.data,
-        rows,
-        f,
-        k,
-        false,
-        true,
-      );
-      x.accumulateGrad(kernels().col2im(dCols, g));
-    }
+  return opResult(data, outShape(g, f), inputs, (dOut) => {
+    const { dX, dFilters, dBias } = kernels().conv2dGrad(
+      x.data,
+      filters.data,
+      dOut,
+      g,
+      f,
+      {
+        x: x.requiresGrad,
+        filters: filters.requiresGrad,
+        bias: bias?.requiresGrad ?? false,
+      },
+    );
+    if (dX !== null) x.accumulateGrad(dX);
+    if (dFilters !== null) filters.accumulateGrad(dFilters);
+    if (dBias !== null && bias !== undefined) bias.accumulateGrad(dBias);
   });
 }
 

@@ -293,6 +293,14 @@ describe('backward', () => {
     assertClose(b.grad!, [1, 1]);
   });
 
+  it('copies a gradient it shares with another tensor before adding', () => {
+    const x = variable(tensor([1, 2]));
+    const doubled = add(x, x);
+    sum(doubled).backward();
+    assertClose(x.grad!, [2, 2]);
+    assertClose(doubled.grad!, [1, 1]);
+  });
+
   it('returns the variables it reached', () => {
     const w = variable(tensor([2]));
     const unused = variable(tensor([5]));

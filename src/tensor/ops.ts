@@ -3,6 +3,7 @@
 // Gradients flow only into inputs that require them.
 
 import { kernels, type BinaryOp, type ResultGradOp } from './kernels/index.js';
+import { floats } from './kernels/workspace.js';
 import {
   broadcastShapes,
   formatShape,
@@ -36,7 +37,7 @@ function times(d: Float32Array, shape: Shape, factor: Tensor): Float32Array {
 }
 
 function scaled(d: Float32Array, factor: number): Float32Array {
-  const out = new Float32Array(d.length);
+  const out = floats(d.length, false);
   for (let i = 0; i < d.length; i++) out[i] = d[i] * factor;
   return out;
 }
@@ -227,7 +228,7 @@ function spread(
   inner: number,
   factor: number,
 ): Float32Array {
-  const out = new Float32Array(outer * dim * inner);
+  const out = floats(outer * dim * inner, false);
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < dim; k++) {
       for (let i = 0; i < inner; i++) {
@@ -257,7 +258,7 @@ function softmaxGrad(
   dim: number,
   inner: number,
 ): Float32Array {
-  const dx = new Float32Array(y.length);
+  const dx = floats(y.length, false);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * dim * inner + i;
@@ -333,7 +334,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   // NOTE: labels get no gradient; they are data, as in TF's v1 op.
   return opResult(losses, [rows], [logits], (dOut) => {
     // dLogits = dLoss * (probs * sum(labels) - labels), per row
-    const dLogits = new Float32Array(rows * classes);
+    const dLogits = floats(rows * classes, false);
     for (let r = 0; r < rows; r++) {
       let labelTotal = 0;
       for (let c = 0; c < classes; c++)

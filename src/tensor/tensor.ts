@@ -3,6 +3,7 @@
 // backward() walks that graph once in reverse topological order.
 
 import { pixelsToFloat32 } from './pixels.js';
+import { floats } from './kernels/workspace.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
 /** Receives the gradient of the loss with respect to an op's result. */
@@ -41,8 +42,10 @@ export class Tensor {
    */
   readonly pixels: Uint8Array | null;
   private values: Float32Array | null;
-  /** Gradient of the last backward() with respect to this tensor. */
-  grad: Float32Array | null = null;
+  // The gradient, and whether its array is shared with other tensors (or
+  // the caller) and so must be copied before it is added to.
+  private gradValues: Float32Array | null = null;
+  private gradShared = false;
   /** True when gradients flow into this tensor. */
   readonly requiresGrad: boolean;
   /** True for variables, the leaves an optimizer updates. */
@@ -110,15 +113,36 @@ export class Tensor {
     return this.data[0];
   }
 
+  /**
+   * Gradient of the last backward() with respect to this tensor. NOTE: its
+   * array may be another tensor's gradient too; copy it before writing.
+   */
+  get grad(): Float32Array | null {
+    return this.gradValues;
+  }
+
+  set grad(values: Float32Array | null) {
+    this.gradValues = values;
+    this.gradShared = true;
+  }
+
   /** Adds to this tensor's gradient; ops call it from their backward. */
   accumulateGrad(dThis: Float32Array): void {
-    if (this.grad === null) {
-      // A copy: ops may hand the same array to several inputs.
-      this.grad = dThis.slice();
+    // The first gradient is kept as it is: ops may hand the same array to
+    // several inputs, so it is copied only when a second one is added.
+    const grad = this.gradValues;
+    if (grad === null) {
+      this.grad = dThis;
       return;
     }
-    const grad = this.grad;
-    for (let i = 0; i < grad.length; i++) grad[i] += dThis[i];
+    let sum = grad;
+    if (this.gradShared) {
+      sum = floats(grad.length, false);
+      sum.set(grad);
+      this.gradValues = sum;
+      this.gradShared = false;
+    }
+    for (let i = 0; i < sum.length; i++) sum[i] += dThis[i];
   }
 
   /**

@@ -159,6 +159,12 @@ describe('cpu binary and reduceToShape', () => {
     const expected = new Float64Array(2);
     for (let i = 0; i < 24; i++) expected[Math.floor(i / 3) % 2] += i;
     assertClose(toRow, expected);
+    // A bias's shape, with and without a leading 1.
+    const bias = new Float64Array(3);
+    for (let i = 0; i < 24; i++) bias[i % 3] += i;
+    assertClose(cpuKernels.reduceToShape(x, [4, 2, 3], [3]), bias);
+    assertClose(cpuKernels.reduceToShape(x, [4, 2, 3], [1, 3]), bias);
+    assertClose(cpuKernels.reduceToShape(x, [4, 6], []), Float64Array.of(276));
     assert.equal(cpuKernels.reduceToShape(x, [24], [24]), x);
   });
 });

@@ -1,8 +1,9 @@
 // Plain TypeScript kernels: the reference every faster kernel is tested
 // against, and the path that runs in any JavaScript engine. Matrix
 // products skip zero entries of A, since most MNIST pixels are zero.
-// Single-threaded and unvectorised on purpose; convolution is left to
-// im2col plus matMul rather than a kernel of its own.
+// Single-threaded and unvectorised on purpose; convolution is im2col plus
+// matMul, the unrolled windows made again for the gradient rather than
+// kept alive between the passes.
 
 import {
   broadcastStrides,
@@ -15,10 +16,13 @@ import { pixelsToFloat32 } from '../pixels.js';
 import type {
   AdamStep,
   BinaryOp,
+  ConvGradNeeds,
+  ConvGrads,
   Kernels,
   ResultGradOp,
   UnaryOp,
 } from './kernels.js';
+import { floats, ints } from './workspace.js';
 
 type Scalar2 = (x: number, y: number) => number;
 
@@ -43,7 +47,7 @@ function matMul(
   // against the product's O(mkn), and one loop then serves every case.
   if (transA) a = transpose(a, k, m);
   if (transB) b = transpose(b, n, k);
-  const out = new Float32Array(m * n);
+  const out = floats(m * n);
   // One row of A at a time, packed to its nonzero entries: the offset of
   // the row of B each one scales, and its value. Zeros cost one test.
   const bRows = new Int32Array(k);
@@ -123,7 +127,7 @@ function transpose(
   rows: number,
   columns: number,
 ): Float32Array {
-  const out = new Float32Array(rows * columns);
+  const out = floats(rows * columns, false);
   for (let r = 0; r < rows; r++) {
     const from = r * columns;
     for (let c = 0; c < columns; c++) out[c * rows + r] = x[from + c];
@@ -140,7 +144,7 @@ function binary(
   outShape: Shape,
 ): Float32Array {
   const f = binaryFns[op];
-  const out = new Float32Array(sizeOf(outShape));
+  const out = floats(sizeOf(outShape), false);
   if (sameShape(aShape, outShape) && a.length % b.length === 0) {
     // b repeats along a's leading dimensions (or is a scalar) when its
     // shape is a suffix of a's, the common case of adding a bias.
@@ -237,7 +241,7 @@ function forEachIndex(
 // One loop per op, so that no function is called per element.
 function unary(op: UnaryOp, x: Float32Array): Float32Array {
   const size = x.length;
-  const out = new Float32Array(size);
+  const out = floats(size, false);
   switch (op) {
     case 'neg':
       for (let i = 0; i < size; i++) out[i] = -x[i];
@@ -284,7 +288,7 @@ function unaryGrad(
   dY: Float32Array,
 ): Float32Array {
   const size = y.length;
-  const dX = new Float32Array(size);
+  const dX = floats(size);
   switch (op) {
     case 'relu':
       for (let i = 0; i < size; i++) if (y[i] > 0) dX[i] = dY[i];
@@ -320,7 +324,7 @@ function sumAxis(
   dim: number,
   inner: number,
 ): Float32Array {
-  const out = new Float32Array(outer * inner);
+  const out = floats(outer * inner, false);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       let total = 0;
@@ -337,19 +341,13 @@ function reduceToShape(
   shape: Shape,
 ): Float32Array {
   if (sameShape(xShape, shape)) return x;
-  const out = new Float32Array(sizeOf(shape));
-  const first = shape.findIndex((dim) => dim !== 1);
-  const kept = first < 0 ? [] : shape.slice(first);
-  const suffix =
-    kept.length <= xShape.length &&
-    kept.every((dim, i) => dim === xShape[xShape.length - kept.length + i]);
-  if (suffix) {
-    // Rows of x summed onto one row (a bias gradient), in the order of
-    // the general loop below.
-    const period = out.length;
-    for (let i = 0, j = 0; i < x.length; i++) {
-      out[j] += x[i];
-      if (++j === period) j = 0;
+  const out = floats(sizeOf(shape));
+  if (isSuffix(shape, xShape) && out.length > 0) {
+    // A bias's gradient: x's rows summed in order, as the general walk
+    // below would sum them, without its per-element bookkeeping.
+    const size = out.length;
+    for (let i = 0; i < x.length; i += size) {
+      for (let j = 0; j < size; j++) out[j] += x[i + j];
     }
     return out;
   }
@@ -361,13 +359,25 @@ function reduceToShape(
   return out;
 }
 
+/** True when `shape`, less leading 1s, ends `of`: it repeats along `of`. */
+function isSuffix(shape: Shape, of: Shape): boolean {
+  let start = 0;
+  while (start < shape.length && shape[start] === 1) start++;
+  const length = shape.length - start;
+  if (length > of.length) return false;
+  for (let i = 0; i < length; i++) {
+    if (shape[start + i] !== of[of.length - length + i]) return false;
+  }
+  return true;
+}
+
 function softmax(
   x: Float32Array,
   outer: number,
   dim: number,
   inner: number,
 ): Float32Array {
-  const out = new Float32Array(x.length);
+  const out = floats(x.length, false);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * dim * inner + i;
@@ -392,7 +402,7 @@ function argMax(
   dim: number,
   inner: number,
 ): Float32Array {
-  const out = new Float32Array(outer * inner);
+  const out = floats(outer * inner, false);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const base = o * dim * inner + i;
@@ -413,8 +423,8 @@ function softmaxCrossEntropy(
   rows: number,
   classes: number,
 ): { losses: Float32Array; probs: Float32Array } {
-  const losses = new Float32Array(rows);
-  const probs = new Float32Array(rows * classes);
+  const losses = floats(rows, false);
+  const probs = floats(rows * classes, false);
   for (let r = 0; r < rows; r++) {
     const base = r * classes;
     let max = -Infinity;
@@ -451,7 +461,7 @@ function im2col(x: Float32Array, g: WindowGeometry): Float32Array {
   const windowRow = windowWidth * channels;
   const imageSize = inHeight * inWidth * channels;
   // NOTE: a windowHeight * windowWidth-fold copy of x; fine for MNIST.
-  const cols = new Float32Array(batch * outHeight * outWidth * rowSize);
+  const cols = floats(batch * outHeight * outWidth * rowSize);
   let row = 0;
   for (let b = 0; b < batch; b++) {
     const image = b * imageSize;
@@ -484,7 +494,7 @@ function col2im(cols: Float32Array, g: WindowGeometry): Float32Array {
   const rowSize = windowHeight * windowWidth * channels;
   const windowRow = windowWidth * channels;
   const imageSize = inHeight * inWidth * channels;
-  const dX = new Float32Array(batch * imageSize);
+  const dX = floats(batch * imageSize);
   let row = 0;
   for (let b = 0; b < batch; b++) {
     const image = b * imageSize;
@@ -508,6 +518,57 @@ function col2im(cols: Float32Array, g: WindowGeometry): Float32Array {
   return dX;
 }
 
+function conv2d(
+  x: Float32Array,
+  filters: Float32Array,
+  bias: Float32Array | null,
+  g: WindowGeometry,
+  outChannels: number,
+): Float32Array {
+  const rows = g.batch * g.outHeight * g.outWidth;
+  const k = g.windowHeight * g.windowWidth * g.channels;
+  // cols [rows, k] · filters [k, f]: the result's rows are its output
+  // pixels, already in NHWC order.
+  const cols = im2col(x, g);
+  const out = matMul(cols, filters, rows, k, outChannels, false, false);
+  if (bias !== null) {
+    for (let i = 0; i < out.length; i += outChannels) {
+      for (let j = 0; j < outChannels; j++) out[i + j] += bias[j];
+    }
+  }
+  return out;
+}
+
+function conv2dGrad(
+  x: Float32Array,
+  filters: Float32Array,
+  dOut: Float32Array,
+  g: WindowGeometry,
+  outChannels: number,
+  needs: ConvGradNeeds,
+): ConvGrads {
+  const rows = g.batch * g.outHeight * g.outWidth;
+  const k = g.windowHeight * g.windowWidth * g.channels;
+  const f = outChannels;
+  // dOut is [rows, f]: dFilters = colsᵀ · dOut, dCols = dOut · filtersᵀ.
+  let dFilters = null;
+  if (needs.filters) {
+    dFilters = matMul(im2col(x, g), dOut, k, rows, f, true, false);
+  }
+  let dBias = null;
+  if (needs.bias) {
+    dBias = floats(f);
+    for (let i = 0; i < dOut.length; i += f) {
+      for (let j = 0; j < f; j++) dBias[j] += dOut[i + j];
+    }
+  }
+  let dX = null;
+  if (needs.x) {
+    dX = col2im(matMul(dOut, filters, rows, f, k, false, true), g);
+  }
+  return { dX, dFilters, dBias };
+}
+
 function maxPool(
   x: Float32Array,
   g: WindowGeometry,
@@ -516,9 +577,9 @@ function maxPool(
   const { strideHeight, strideWidth, padTop, padLeft } = g;
   const { batch, outHeight, outWidth } = g;
   const imageSize = inHeight * inWidth * channels;
-  const out = new Float32Array(batch * outHeight * outWidth * channels);
+  const out = floats(batch * outHeight * outWidth * channels);
   // -1 marks a window wholly in padding (never under TF's rules).
-  const argMax = new Int32Array(out.length).fill(-1);
+  const argMax = ints(out.length, false).fill(-1);
   let at = 0;
   for (let b = 0; b < batch; b++) {
     const image = b * imageSize;
@@ -563,7 +624,7 @@ function maxPoolGrad(
   argMax: Int32Array,
   g: WindowGeometry,
 ): Float32Array {
-  const dX = new Float32Array(g.batch * g.inHeight * g.inWidth * g.channels);
+  const dX = floats(g.batch * g.inHeight * g.inWidth * g.channels);
   for (let i = 0; i < dOut.length; i++) {
     const d = dOut[i];
     const to = argMax[i];
@@ -577,7 +638,7 @@ function avgPool(x: Float32Array, g: WindowGeometry): Float32Array {
   const { strideHeight, strideWidth, padTop, padLeft } = g;
   const { batch, outHeight, outWidth } = g;
   const imageSize = inHeight * inWidth * channels;
-  const out = new Float32Array(batch * outHeight * outWidth * channels);
+  const out = floats(batch * outHeight * outWidth * channels);
   let at = 0;
   for (let b = 0; b < batch; b++) {
     const image = b * imageSize;
@@ -609,7 +670,7 @@ function avgPoolGrad(dOut: Float32Array, g: WindowGeometry): Float32Array {
   const { strideHeight, strideWidth, padTop, padLeft } = g;
   const { batch, outHeight, outWidth } = g;
   const imageSize = inHeight * inWidth * channels;
-  const dX = new Float32Array(batch * imageSize);
+  const dX = floats(batch * imageSize);
   // One window's share per channel, reused for every output pixel.
   const share = new Float32Array(channels);
   let at = 0;
@@ -653,6 +714,8 @@ export const cpuKernels: Kernels = {
   softmaxCrossEntropy,
   im2col,
   col2im,
+  conv2d,
+  conv2dGrad,
   maxPool,
   maxPoolGrad,
   avgPool,

@@ -6,6 +6,8 @@ import type { Kernels } from './kernels.js';
 export type {
   AdamStep,
   BinaryOp,
+  ConvGradNeeds,
+  ConvGrads,
   Kernels,
   ResultGradOp,
   UnaryOp,

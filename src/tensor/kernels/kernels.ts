@@ -22,6 +22,19 @@ export interface AdamStep {
   decay: number;
 }
 
+/** Which gradients conv2dGrad computes; the others come back null. */
+export interface ConvGradNeeds {
+  x: boolean;
+  filters: boolean;
+  bias: boolean;
+}
+
+export interface ConvGrads {
+  dX: Float32Array | null;
+  dFilters: Float32Array | null;
+  dBias: Float32Array | null;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -136,6 +149,34 @@ export interface Kernels {
    * pixels they were read from, giving [batch, inHeight, inWidth, channels].
    */
   col2im(cols: Float32Array, g: WindowGeometry): Float32Array;
+
+  /**
+   * Convolution (cross-correlation) of an NHWC input x [batch, inHeight,
+   * inWidth, channels] with filters [windowHeight, windowWidth, channels,
+   * outChannels], plus `bias` [outChannels] unless null: the result is
+   * [batch, outHeight, outWidth, outChannels].
+   */
+  conv2d(
+    x: Float32Array,
+    filters: Float32Array,
+    bias: Float32Array | null,
+    g: WindowGeometry,
+    outChannels: number,
+  ): Float32Array;
+
+  /**
+   * The gradients of conv2d from dOut [batch, outHeight, outWidth,
+   * outChannels]: dX like x, dFilters like filters, dBias [outChannels],
+   * each only where `needs` asks for it.
+   */
+  conv2dGrad(
+    x: Float32Array,
+    filters: Float32Array,
+    dOut: Float32Array,
+    g: WindowGeometry,
+    outChannels: number,
+    needs: ConvGradNeeds,
+  ): ConvGrads;
 
   /**
    * Per-channel window maxima [batch, outHeight, outWidth, channels],

@@ -19,6 +19,14 @@ export const CALLS: (keyof WasmExports)[] = [
   'matMulTransA',
   'matMulRowsBytes',
   'matMulTransABytes',
+  'conv2dRows',
+  'conv2dGradRows',
+  'conv2dScatterImages',
+  'conv2dFilterGradScatterImages',
+  'maxPoolRows',
+  'maxPoolGradImages',
+  'reluRange',
+  'reluGradRange',
 ];
 
 /** Offsets within a helper's slot. */
@@ -30,7 +38,7 @@ export const SLOT = {
   argCount: 4,
   args: 5,
 };
-const SLOT_INTS = 16;
+const SLOT_INTS = 32;
 /** How long an idle helper spins before sleeping. */
 export const SPIN_MS = 0.2;
 

@@ -1,11 +1,12 @@
 // The WebAssembly kernels against the plain TypeScript ones, on random
-// shapes (odd sizes, vectors not filled, runs of zeros) and on one and on
-// two threads.
+// shapes (odd sizes, vectors not filled, runs of zeros, strides 1 and 2,
+// same and valid padding) and on one and on two threads.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
 import { Random } from '../../util/random.js';
+import { windowGeometry, type Padding, type WindowGeometry } from '../shape.js';
 import { cpuKernels } from './cpu.js';
 import type { Kernels } from './kernels.js';
 import { nodeWasmKernels } from './node.js';
@@ -36,6 +37,94 @@ function assertNear(actual: Float32Array, expected: Float32Array, terms = 1) {
       `element ${i}: ${actual[i]} vs ${expected[i]}`,
     );
   }
+}
+
+/** A random window over a random NHWC input; null if it does not fit. */
+function randomGeometry(
+  channels: number,
+  batch = 1 + random.int(3),
+): WindowGeometry | null {
+  const [inHeight, inWidth] = [1, 2].map(() => 1 + random.int(9));
+  const window: [number, number] = [1 + random.int(5), 1 + random.int(4)];
+  const strides: [number, number] = [1 + random.int(2), 1 + random.int(2)];
+  const padding: Padding = random.uniform() < 0.5 ? 'same' : 'valid';
+  try {
+    const xShape = [batch, inHeight, inWidth, channels];
+    return windowGeometry('test', xShape, window, strides, padding);
+  } catch {
+    return null;
+  }
+}
+
+/** The geometry of a stride-1 window over [batch, size, size, channels]. */
+function square(
+  batch: number,
+  size: number,
+  channels: number,
+  window: number,
+  padding: Padding,
+  strides = 1,
+): WindowGeometry {
+  const xShape = [batch, size, size, channels];
+  return windowGeometry('test', xShape, [window, window], strides, padding);
+}
+
+const inputSize = (g: WindowGeometry) =>
+  g.batch * g.inHeight * g.inWidth * g.channels;
+const outputPixels = (g: WindowGeometry) => g.batch * g.outHeight * g.outWidth;
+
+/** conv2d and every combination of its gradients, wasm against cpu. */
+function assertConvLikeCpu(
+  wasm: Kernels,
+  g: WindowGeometry,
+  outChannels: number,
+  zeros: number,
+) {
+  const x = values(inputSize(g), zeros);
+  const k = g.windowHeight * g.windowWidth * g.channels;
+  const filters = values(k * outChannels, 0);
+  const bias = random.uniform() < 0.5 ? values(outChannels, 0) : null;
+  assertNear(
+    wasm.conv2d(x, filters, bias, g, outChannels),
+    cpuKernels.conv2d(x, filters, bias, g, outChannels),
+    k,
+  );
+  // dOut as after max pooling and ReLU: mostly zero.
+  const dOut = values(outputPixels(g) * outChannels, 0.8);
+  for (const needs of [
+    { x: true, filters: true, bias: true },
+    { x: false, filters: true, bias: false },
+    { x: true, filters: false, bias: false },
+    { x: false, filters: false, bias: true },
+  ]) {
+    const got = wasm.conv2dGrad(x, filters, dOut, g, outChannels, needs);
+    const want = cpuKernels.conv2dGrad(x, filters, dOut, g, outChannels, needs);
+    const pixels = outputPixels(g);
+    for (const key of ['dX', 'dFilters', 'dBias'] as const) {
+      const [actual, expected] = [got[key], want[key]];
+      if (expected === null) {
+        assert.equal(actual, null, key);
+      } else {
+        assert.ok(actual !== null, key);
+        assertNear(actual, expected, key === 'dX' ? outChannels : pixels);
+      }
+    }
+  }
+}
+
+/** Max pooling and its gradient, wasm against cpu; argMax exactly. */
+function assertMaxPoolLikeCpu(wasm: Kernels, g: WindowGeometry) {
+  // Few distinct values: many ties, which go to the first maximum.
+  const x = values(inputSize(g), 0.3).map((v) => Math.round(v * 2) / 2);
+  const got = wasm.maxPool(x, g);
+  const want = cpuKernels.maxPool(x, g);
+  assert.deepEqual(got.out, want.out);
+  assert.deepEqual(got.argMax, want.argMax);
+  const dOut = values(want.out.length, 0.3);
+  assert.deepEqual(
+    wasm.maxPoolGrad(dOut, want.argMax, g),
+    cpuKernels.maxPoolGrad(dOut, want.argMax, g),
+  );
 }
 
 const sets: [string, Kernels][] = [
@@ -100,6 +189,54 @@ for (const [name, wasm] of sets) {
         assertNear(w1, w2);
         assertNear(m1, m2);
         assertNear(v1, v2);
+      }
+    });
+
+    it('convolve like cpu on random shapes, strides and paddings', () => {
+      const channelsList = [1, 2, 3, 4, 5, 8, 13];
+      const filtersList = [1, 2, 3, 4, 5, 8, 9, 16, 33];
+      for (let trial = 0; trial < 60; trial++) {
+        const channels = channelsList[random.int(channelsList.length)];
+        const g = randomGeometry(channels);
+        if (g === null) continue;
+        const outChannels = filtersList[random.int(filtersList.length)];
+        assertConvLikeCpu(wasm, g, outChannels, [0, 0.5, 0.8][trial % 3]);
+      }
+    });
+
+    it('convolve like cpu on MNIST-sized batches, split across threads', () => {
+      // The two paths (input by input for few channels at stride 1, window
+      // by window otherwise) over inputs large enough to be split.
+      assertConvLikeCpu(wasm, square(50, 28, 1, 3, 'valid'), 8, 0.8);
+      assertConvLikeCpu(wasm, square(9, 28, 1, 5, 'same'), 16, 0.8);
+      assertConvLikeCpu(wasm, square(20, 13, 8, 3, 'valid'), 16, 0.25);
+      assertConvLikeCpu(wasm, square(7, 14, 16, 5, 'same'), 32, 0.35);
+      assertConvLikeCpu(wasm, square(24, 15, 3, 3, 'same', 2), 50, 0.5);
+    });
+
+    it('max pool like cpu, ties and padding included', () => {
+      for (let trial = 0; trial < 60; trial++) {
+        const g = randomGeometry(1 + random.int(9));
+        if (g !== null) assertMaxPoolLikeCpu(wasm, g);
+      }
+      assertMaxPoolLikeCpu(wasm, square(64, 26, 8, 2, 'valid', 2));
+      assertMaxPoolLikeCpu(wasm, square(70, 11, 16, 2, 'valid', 2));
+      assertMaxPoolLikeCpu(wasm, square(20, 28, 16, 3, 'same', 2));
+    });
+
+    it('apply ReLU and its gradient like cpu, NaN and -0 included', () => {
+      for (const size of [1, 7, 4099, 300001]) {
+        const x = values(size, 0.2);
+        x[0] = NaN;
+        if (size > 1) x[1] = -0;
+        const y = wasm.unary('relu', x);
+        assert.deepEqual(y, cpuKernels.unary('relu', x));
+        const dY = values(size, 0.2);
+        dY[size - 1] = NaN;
+        assert.deepEqual(
+          wasm.unaryGrad('relu', y, dY),
+          cpuKernels.unaryGrad('relu', y, dY),
+        );
       }
     });
 

@@ -3,3 +3,5 @@
 
 export * from './matmul';
 export * from './update';
+export * from './conv';
+export * from './pool';
