@@ -1,20 +1,23 @@
 // Our side of the bench: the lab's softmax run, and the MLP and CNN as
 // --layers stacks, each trained as `mnistlab train` trains it.
 
+import { availableParallelism } from 'node:os';
+
 import type { DataSets } from '../data/mnist.js';
+import { setKernels } from '../tensor/kernels/index.js';
+import { nodeWasmKernels } from '../tensor/kernels/node.js';
 import { LAB_DEFAULTS, runLab } from '../train/lab.js';
 import { trainNetwork, type NetworkConfig } from '../train/networks.js';
 import { BENCH_LAYERS, CONFIG_SETTINGS, type BenchConfig } from './configs.js';
 import { peakRssMb, type RunReport } from './report.js';
 
 /**
- * Asks the engine to compute on `threads` threads and returns how many it
- * will use. TODO: pass it on once the kernels work offers threads (and
- * `mnistlab train --threads`); until then the engine has one.
+ * Puts the engine on the WebAssembly kernels with `threads` threads (by
+ * default one per core), as `mnistlab train` runs, and returns how many.
  */
-export function useEngineThreads(threads: number | undefined): number {
-  void threads;
-  return 1;
+export function useEngineThreads(threads = availableParallelism()): number {
+  setKernels(nodeWasmKernels(threads));
+  return threads;
 }
 
 /** Our settings of a layer model; `he` suits the ReLU stacks. */

@@ -79,7 +79,7 @@ export function benchCommand(): Command {
     )
     .option(
       '--threads <n>',
-      'threads for our engine (not used yet: it has one)',
+      'threads for our engine (default: one per core)',
       positiveInt,
     )
     .option('--json', 'print one line of JSON instead of the table')
