@@ -135,17 +135,6 @@ export async function runBench(
   for (const config of settings.configs) {
     const ours = await run(childJob('mnistlab', config, settings));
     if (ours) rows.push(ours);
-    const { threads } = settings;
-    if (ours && threads !== undefined && ours.threads !== threads) {
-      notes.push({
-        runner: 'mnistlab',
-        config,
-        kind: 'info',
-        text:
-          `asked for ${threads} threads but the engine used ` +
-          `${ours.threads}`,
-      });
-    }
     for (const peer of settings.peers) {
       if (missing.has(peer)) continue;
       const row =
@@ -301,11 +290,16 @@ async function runJob(
   return row;
 }
 
-/** `mnistlab 0.1.0`, `tfjs 4.22.0 wasm`, `pytorch 1.13.0, 2 threads`. */
+/**
+ * `mnistlab 0.1.0, 2 threads`, `tfjs 4.22.0 wasm`, `pytorch 1.13.0, 1
+ * thread`: the runner a report names, with the threads it says it used.
+ */
 function runnerLabel(report: Record<string, unknown>): string {
-  if (typeof report.runner === 'string') return report.runner;
-  // The PyTorch peer says `peer: "pytorch-VERSION"` and its threads.
-  const name = String(report.peer ?? 'peer').replace('-', ' ');
+  // The PyTorch peer says `peer: "pytorch-VERSION"` instead of a runner.
+  const name =
+    typeof report.runner === 'string'
+      ? report.runner
+      : String(report.peer ?? 'peer').replace('-', ' ');
   const threads = report.threads;
   return typeof threads === 'number'
     ? `${name}, ${threads} thread${threads === 1 ? '' : 's'}`
