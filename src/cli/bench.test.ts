@@ -149,7 +149,10 @@ describe('mnistlab bench', () => {
       lines[2],
       /^\| softmax \| mnistlab train \(whole command\) \|/,
     );
-    assert.match(lines[3], /^\| softmax \| mnistlab \d+\.\d+\.\d+ +\|/);
+    assert.match(
+      lines[3],
+      /^\| softmax \| mnistlab \d+\.\d+\.\d+, \d+ threads? +\|/,
+    );
     assert.ok(
       lines.some((line) =>
         line.startsWith('- pytorch: skipped: expected /nonexistent/python3'),

@@ -3,6 +3,7 @@
 // clipping, decoupled (AdamW) decay and centered RMSProp.
 
 import { kernels } from '../tensor/kernels/index.js';
+import { lastingFloats } from '../tensor/kernels/workspace.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LearningRateSchedule } from './schedules.js';
 
@@ -251,8 +252,8 @@ export class AdamOptimizer extends Optimizer {
   ): void {
     const data = variable.data;
     const state = this.moments.get(variable) ?? {
-      m: new Float32Array(data.length),
-      v: new Float32Array(data.length),
+      m: lastingFloats(data.length),
+      v: lastingFloats(data.length),
       t: 0,
     };
     this.moments.set(variable, state);
@@ -337,7 +338,7 @@ export class RMSPropOptimizer extends Optimizer {
 function slot(slots: Map<Tensor, Float32Array>, variable: Tensor) {
   let values = slots.get(variable);
   if (values === undefined) {
-    values = new Float32Array(variable.size);
+    values = lastingFloats(variable.size);
     slots.set(variable, values);
   }
   return values;

@@ -1,7 +1,8 @@
 // Making tensors: from values, filled, random, and variables (the leaves
 // an optimizer trains).
 
-import { Random } from '../util/random.js';
+import { lastingFloats } from './kernels/workspace.js';
+import type { Random } from '../util/random.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -51,10 +52,13 @@ export function randomNormal(
 
 /**
  * A trainable variable starting from `initial`'s values (copied), like
- * tf.Variable: optimizers update its data in place.
+ * tf.Variable: optimizers update its data in place, in the engine heap
+ * when there is one.
  */
 export function variable(initial: Tensor): Tensor {
-  return new Tensor(initial.data.slice(), initial.shape, { trainable: true });
+  const data = lastingFloats(initial.size);
+  data.set(initial.data);
+  return new Tensor(data, initial.shape, { trainable: true });
 }
 
 /** One-hot rows [n, depth] from class indices. */

@@ -1,16 +1,15 @@
 // Loads the WebAssembly kernel set in Node: the module from beside this
-// file, one shared memory, and worker threads for the team.
+// file, the engine heap's shared memory, and worker threads for the team.
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
+import { engineHeap } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { createTeam } from './team.js';
 import { wasmKernels, type WasmExports } from './wasm.js';
 
 const MODULE_URL = new URL('./wasm/kernels.wasm', import.meta.url);
-// The module declares up to 65536 pages (4 GiB) of shared memory.
-const MAX_PAGES = 65536;
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -20,22 +19,19 @@ export function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** An instance of `module` on `memory` (a fresh shared one if omitted). */
+/** An instance of `module` on `memory`. */
 export function instantiate(
   module: WebAssembly.Module,
-  memory = new WebAssembly.Memory({
-    initial: 32,
-    maximum: MAX_PAGES,
-    shared: true,
-  }),
+  memory: WebAssembly.Memory,
 ) {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { exports: instance.exports as unknown as WasmExports, memory };
+  return instance.exports as unknown as WasmExports;
 }
 
 /**
  * The WebAssembly kernels with `threads` threads in all (default: one per
- * core); 1 runs everything on the calling thread.
+ * core); 1 runs everything on the calling thread. Every set works on the
+ * one engine heap, so arrays made under one are in place for the others.
  */
 export function nodeWasmKernels(threads = availableParallelism()): Kernels {
   if (!Number.isSafeInteger(threads) || threads < 1) {
@@ -45,8 +41,9 @@ export function nodeWasmKernels(threads = availableParallelism()): Kernels {
     );
   }
   const module = kernelModule();
-  const { exports, memory } = instantiate(module);
+  const heap = engineHeap();
+  const exports = instantiate(module, heap.memory);
   const team =
-    threads > 1 ? createTeam(module, memory, exports, threads) : undefined;
-  return wasmKernels(exports, memory, team);
+    threads > 1 ? createTeam(module, heap.memory, exports, threads) : undefined;
+  return wasmKernels(exports, heap, team);
 }

@@ -7,7 +7,7 @@ import { instantiate } from './node.js';
 import { CALLS, SLOT, SPIN_MS, type HelperData } from './team.js';
 
 const { module, memory, control } = workerData as HelperData;
-const { exports } = instantiate(module, memory);
+const exports = instantiate(module, memory);
 const calls = CALLS.map((name) => exports[name] as (...args: number[]) => void);
 
 let seen = 0;

@@ -1,6 +1,7 @@
 // The WebAssembly kernels against the plain TypeScript ones, on random
 // shapes (odd sizes, vectors not filled, runs of zeros, strides 1 and 2,
-// same and valid padding) and on one and on two threads.
+// same and valid padding), on one and on two threads, with arrays copied
+// in from outside the engine heap and with arrays in it (in a workspace).
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -10,12 +11,16 @@ import { windowGeometry, type Padding, type WindowGeometry } from '../shape.js';
 import { cpuKernels } from './cpu.js';
 import type { Kernels } from './kernels.js';
 import { nodeWasmKernels } from './node.js';
+import { floats, withWorkspace } from './workspace.js';
 
 const random = new Random(11);
 
-/** Random normals, a fraction `zeros` of them in runs of exact zeros. */
+/**
+ * Random normals, a fraction `zeros` of them in runs of exact zeros; in
+ * the engine heap inside a workspace.
+ */
 function values(size: number, zeros: number): Float32Array {
-  const out = new Float32Array(size);
+  const out = floats(size);
   for (let i = 0; i < size;) {
     const run = 1 + random.int(9);
     const zero = random.uniform() < zeros;
@@ -132,137 +137,154 @@ const sets: [string, Kernels][] = [
   ['two threads', nodeWasmKernels(2)],
 ];
 
+const placements: [string, <T>(fn: () => T) => T][] = [
+  ['arrays copied in', (fn) => fn()],
+  ['arrays in the heap', withWorkspace],
+];
+
 for (const [name, wasm] of sets) {
-  describe(`wasm kernels on ${name}`, () => {
-    it('multiply like cpu for every transpose and odd sizes', () => {
-      const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40, 257];
-      for (let trial = 0; trial < 60; trial++) {
-        const [m, k, n] = [0, 1, 2].map(() => sizes[random.int(sizes.length)]);
-        const transA = random.uniform() < 0.5;
-        const transB = random.uniform() < 0.5;
-        const zeros = [0, 0.5, 0.9, 1][random.int(4)];
-        const a = values(m * k, zeros);
-        const b = values(k * n, 0.1);
-        assertNear(
-          wasm.matMul(a, b, m, k, n, transA, transB),
-          cpuKernels.matMul(a, b, m, k, n, transA, transB),
-          k,
-        );
-      }
-    });
+  for (const [where, within] of placements) {
+    describe(`wasm kernels on ${name}, ${where}`, () => {
+      it('multiply like cpu for every transpose and odd sizes', () =>
+        within(() => {
+          const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 40, 257];
+          for (let trial = 0; trial < 60; trial++) {
+            const [m, k, n] = [0, 1, 2].map(
+              () => sizes[random.int(sizes.length)],
+            );
+            const transA = random.uniform() < 0.5;
+            const transB = random.uniform() < 0.5;
+            const zeros = [0, 0.5, 0.9, 1][random.int(4)];
+            const a = values(m * k, zeros);
+            const b = values(k * n, 0.1);
+            assertNear(
+              wasm.matMul(a, b, m, k, n, transA, transB),
+              cpuKernels.matMul(a, b, m, k, n, transA, transB),
+              k,
+            );
+          }
+        }));
 
-    it('split large products across threads like cpu', () => {
-      // Above the size at which products are split.
-      for (const [m, k, n] of [
-        [301, 97, 131],
-        [129, 784, 10],
-        [1000, 9, 8],
-      ]) {
-        for (const transA of [false, true]) {
-          const a = values(m * k, 0.6);
-          const b = values(k * n, 0);
-          assertNear(
-            wasm.matMul(a, b, m, k, n, transA, false),
-            cpuKernels.matMul(a, b, m, k, n, transA, false),
-            k,
+      it('split large products across threads like cpu', () =>
+        within(() => {
+          // Above the size at which products are split.
+          for (const [m, k, n] of [
+            [301, 97, 131],
+            [129, 784, 10],
+            [1000, 9, 8],
+          ]) {
+            for (const transA of [false, true]) {
+              const a = values(m * k, 0.6);
+              const b = values(k * n, 0);
+              assertNear(
+                wasm.matMul(a, b, m, k, n, transA, false),
+                cpuKernels.matMul(a, b, m, k, n, transA, false),
+                k,
+              );
+            }
+          }
+        }));
+
+      it('take Adam steps like cpu, odd lengths and weight decay included', () =>
+        within(() => {
+          for (const size of [1, 3, 4, 13, 1000]) {
+            const start = () => [values(size, 0), values(size, 0.2)];
+            const [w1, g] = start();
+            const [m1, v1] = [values(size, 0), values(size, 0).map(Math.abs)];
+            const [w2, m2, v2] = [w1.slice(), m1.slice(), v1.slice()];
+            const step = {
+              step: 0.01 / (1 - 0.9 ** 3),
+              unbias: 1 / (1 - 0.999 ** 3),
+              beta1: 0.9,
+              beta2: 0.999,
+              epsilon: 1e-7,
+              decay: size % 2 ? 0.01 : 0,
+            };
+            wasm.adam(w1, g, m1, v1, step);
+            cpuKernels.adam(w2, g, m2, v2, step);
+            assertNear(w1, w2);
+            assertNear(m1, m2);
+            assertNear(v1, v2);
+          }
+        }));
+
+      it('convolve like cpu on random shapes, strides and paddings', () =>
+        within(() => {
+          const channelsList = [1, 2, 3, 4, 5, 8, 13];
+          const filtersList = [1, 2, 3, 4, 5, 8, 9, 16, 33];
+          for (let trial = 0; trial < 60; trial++) {
+            const channels = channelsList[random.int(channelsList.length)];
+            const g = randomGeometry(channels);
+            if (g === null) continue;
+            const outChannels = filtersList[random.int(filtersList.length)];
+            assertConvLikeCpu(wasm, g, outChannels, [0, 0.5, 0.8][trial % 3]);
+          }
+        }));
+
+      it('convolve like cpu on MNIST-sized batches, split across threads', () =>
+        within(() => {
+          // The two paths (input by input for few channels at stride 1, window
+          // by window otherwise) over inputs large enough to be split.
+          assertConvLikeCpu(wasm, square(50, 28, 1, 3, 'valid'), 8, 0.8);
+          assertConvLikeCpu(wasm, square(9, 28, 1, 5, 'same'), 16, 0.8);
+          assertConvLikeCpu(wasm, square(20, 13, 8, 3, 'valid'), 16, 0.25);
+          assertConvLikeCpu(wasm, square(7, 14, 16, 5, 'same'), 32, 0.35);
+          assertConvLikeCpu(wasm, square(24, 15, 3, 3, 'same', 2), 50, 0.5);
+        }));
+
+      it('max pool like cpu, ties and padding included', () =>
+        within(() => {
+          for (let trial = 0; trial < 60; trial++) {
+            const g = randomGeometry(1 + random.int(9));
+            if (g !== null) assertMaxPoolLikeCpu(wasm, g);
+          }
+          assertMaxPoolLikeCpu(wasm, square(64, 26, 8, 2, 'valid', 2));
+          assertMaxPoolLikeCpu(wasm, square(70, 11, 16, 2, 'valid', 2));
+          assertMaxPoolLikeCpu(wasm, square(20, 28, 16, 3, 'same', 2));
+        }));
+
+      it('apply ReLU and its gradient like cpu, NaN and -0 included', () =>
+        within(() => {
+          for (const size of [1, 7, 4099, 300001]) {
+            const x = values(size, 0.2);
+            x[0] = NaN;
+            if (size > 1) x[1] = -0;
+            const y = wasm.unary('relu', x);
+            assert.deepEqual(y, cpuKernels.unary('relu', x));
+            const dY = values(size, 0.2);
+            dY[size - 1] = NaN;
+            assert.deepEqual(
+              wasm.unaryGrad('relu', y, dY),
+              cpuKernels.unaryGrad('relu', y, dY),
+            );
+          }
+        }));
+
+      it('give exact zeros for all-zero rows and a zero-sized product', () =>
+        within(() => {
+          const out = wasm.matMul(
+            new Float32Array(12),
+            values(12, 0),
+            3,
+            4,
+            3,
+            false,
+            false,
           );
-        }
-      }
+          assert.deepEqual([...out], new Array(9).fill(0));
+          assert.equal(
+            wasm.matMul(
+              new Float32Array(0),
+              new Float32Array(0),
+              0,
+              0,
+              5,
+              false,
+              false,
+            ).length,
+            0,
+          );
+        }));
     });
-
-    it('take Adam steps like cpu, odd lengths and weight decay included', () => {
-      for (const size of [1, 3, 4, 13, 1000]) {
-        const start = () => [values(size, 0), values(size, 0.2)];
-        const [w1, g] = start();
-        const [m1, v1] = [values(size, 0), values(size, 0).map(Math.abs)];
-        const [w2, m2, v2] = [w1.slice(), m1.slice(), v1.slice()];
-        const step = {
-          step: 0.01 / (1 - 0.9 ** 3),
-          unbias: 1 / (1 - 0.999 ** 3),
-          beta1: 0.9,
-          beta2: 0.999,
-          epsilon: 1e-7,
-          decay: size % 2 ? 0.01 : 0,
-        };
-        wasm.adam(w1, g, m1, v1, step);
-        cpuKernels.adam(w2, g, m2, v2, step);
-        assertNear(w1, w2);
-        assertNear(m1, m2);
-        assertNear(v1, v2);
-      }
-    });
-
-    it('convolve like cpu on random shapes, strides and paddings', () => {
-      const channelsList = [1, 2, 3, 4, 5, 8, 13];
-      const filtersList = [1, 2, 3, 4, 5, 8, 9, 16, 33];
-      for (let trial = 0; trial < 60; trial++) {
-        const channels = channelsList[random.int(channelsList.length)];
-        const g = randomGeometry(channels);
-        if (g === null) continue;
-        const outChannels = filtersList[random.int(filtersList.length)];
-        assertConvLikeCpu(wasm, g, outChannels, [0, 0.5, 0.8][trial % 3]);
-      }
-    });
-
-    it('convolve like cpu on MNIST-sized batches, split across threads', () => {
-      // The two paths (input by input for few channels at stride 1, window
-      // by window otherwise) over inputs large enough to be split.
-      assertConvLikeCpu(wasm, square(50, 28, 1, 3, 'valid'), 8, 0.8);
-      assertConvLikeCpu(wasm, square(9, 28, 1, 5, 'same'), 16, 0.8);
-      assertConvLikeCpu(wasm, square(20, 13, 8, 3, 'valid'), 16, 0.25);
-      assertConvLikeCpu(wasm, square(7, 14, 16, 5, 'same'), 32, 0.35);
-      assertConvLikeCpu(wasm, square(24, 15, 3, 3, 'same', 2), 50, 0.5);
-    });
-
-    it('max pool like cpu, ties and padding included', () => {
-      for (let trial = 0; trial < 60; trial++) {
-        const g = randomGeometry(1 + random.int(9));
-        if (g !== null) assertMaxPoolLikeCpu(wasm, g);
-      }
-      assertMaxPoolLikeCpu(wasm, square(64, 26, 8, 2, 'valid', 2));
-      assertMaxPoolLikeCpu(wasm, square(70, 11, 16, 2, 'valid', 2));
-      assertMaxPoolLikeCpu(wasm, square(20, 28, 16, 3, 'same', 2));
-    });
-
-    it('apply ReLU and its gradient like cpu, NaN and -0 included', () => {
-      for (const size of [1, 7, 4099, 300001]) {
-        const x = values(size, 0.2);
-        x[0] = NaN;
-        if (size > 1) x[1] = -0;
-        const y = wasm.unary('relu', x);
-        assert.deepEqual(y, cpuKernels.unary('relu', x));
-        const dY = values(size, 0.2);
-        dY[size - 1] = NaN;
-        assert.deepEqual(
-          wasm.unaryGrad('relu', y, dY),
-          cpuKernels.unaryGrad('relu', y, dY),
-        );
-      }
-    });
-
-    it('give exact zeros for all-zero rows and a zero-sized product', () => {
-      const out = wasm.matMul(
-        new Float32Array(12),
-        values(12, 0),
-        3,
-        4,
-        3,
-        false,
-        false,
-      );
-      assert.deepEqual([...out], new Array(9).fill(0));
-      assert.equal(
-        wasm.matMul(
-          new Float32Array(0),
-          new Float32Array(0),
-          0,
-          0,
-          5,
-          false,
-          false,
-        ).length,
-        0,
-      );
-    });
-  });
+  }
 }

@@ -1,8 +1,8 @@
 // The WebAssembly kernel set: matrix products, convolution, max pooling
-// and ReLU in 128-bit SIMD over one shared linear memory, split across
-// threads when a Team is given. Operands are copied in and results out on
-// every call. The ops it does not speed up fall through to the plain
-// TypeScript set.
+// and ReLU in 128-bit SIMD over the engine heap's shared linear memory,
+// split across threads when a Team is given. Operands already in the heap
+// are used in place; others are copied in for the call. The ops it does
+// not speed up fall through to the plain TypeScript set.
 // Works wherever WebAssembly SIMD does; loading the module is left to the
 // caller (node.ts in Node, a fetch in a page).
 
@@ -16,6 +16,7 @@ import type {
   UnaryOp,
 } from './kernels.js';
 import type { WindowGeometry } from '../shape.js';
+import type { Heap } from './heap.js';
 import { floats, ints } from './workspace.js';
 
 /** The functions kernels.wasm exports; pointers are byte offsets. */
@@ -178,9 +179,6 @@ export interface Team {
   run(name: keyof WasmExports, argLists: number[][]): void;
 }
 
-// Bytes below this stay unused (AssemblyScript's null page and statics).
-const BASE = 65536;
-const PAGE = 65536;
 // Products smaller than this many multiply-adds are not worth a hand-off.
 const MIN_PARALLEL_WORK = 1 << 21;
 // Nor elementwise and pooling kernels over fewer elements than this.
@@ -188,84 +186,6 @@ const MIN_PARALLEL_ELEMENTS = 1 << 17;
 // Below this many elements, ReLU stays in TypeScript: the copies in and
 // out would cost more than the branches they save.
 const MIN_WASM_ELEMENTS = 1 << 12;
-
-/** Memory the kernels work in, grown on demand and reused call to call. */
-class Scratch {
-  private top = BASE;
-  // Views of the whole memory, remade when it grows.
-  f32: Float32Array;
-  u8: Uint8Array;
-
-  constructor(readonly memory: WebAssembly.Memory) {
-    this.f32 = new Float32Array(memory.buffer);
-    this.u8 = new Uint8Array(memory.buffer);
-  }
-
-  /** Forgets every region; the next take() starts at the bottom again. */
-  reset(): void {
-    this.top = BASE;
-  }
-
-  /** A region of `bytes`, 16-byte aligned. */
-  take(bytes: number): number {
-    const at = this.top;
-    this.top = (at + bytes + 15) & ~15;
-    if (this.top > this.u8.length) {
-      this.memory.grow(Math.ceil((this.top - this.u8.length) / PAGE));
-      this.f32 = new Float32Array(this.memory.buffer);
-      this.u8 = new Uint8Array(this.memory.buffer);
-    }
-    return at;
-  }
-
-  /** `length` floats at byte offset `at`. */
-  floats(at: number, length: number): Float32Array {
-    return this.f32.subarray(at >> 2, (at >> 2) + length);
-  }
-
-  ints(at: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, at, length);
-  }
-
-  /** A region holding a copy of `values`. */
-  put(values: Float32Array | Int32Array): number {
-    const at = this.take(values.length * 4);
-    if (values instanceof Float32Array) {
-      this.floats(at, values.length).set(values);
-    } else {
-      this.ints(at, values.length).set(values);
-    }
-    return at;
-  }
-
-  /** A region of `bytes` of zeros. */
-  zeros(bytes: number): number {
-    const at = this.take(bytes);
-    this.u8.fill(0, at, at + bytes);
-    return at;
-  }
-
-  /** g as the i32 words the window kernels read, then `filters`. */
-  putGeometry(g: WindowGeometry, filters = 0): number {
-    return this.put(
-      Int32Array.of(
-        g.batch,
-        g.inHeight,
-        g.inWidth,
-        g.channels,
-        g.windowHeight,
-        g.windowWidth,
-        g.strideHeight,
-        g.strideWidth,
-        g.padTop,
-        g.padLeft,
-        g.outHeight,
-        g.outWidth,
-        filters,
-      ),
-    );
-  }
-}
 
 /**
  * True when conv2d goes input by input (conv2dScatterImages): for inputs
@@ -288,15 +208,16 @@ function split(total: number, parts: number): [number, number][] {
 }
 
 /**
- * Kernels running on `exports`, an instance of kernels.wasm over `memory`;
- * with a team, large products are split across its threads.
+ * Kernels running on `exports`, an instance of kernels.wasm over the
+ * memory of `heap`; with a team, large products are split across its
+ * threads. Arrays in the heap are read and written in place; others are
+ * copied into its arena for the call and results copied out.
  */
 export function wasmKernels(
   exports: WasmExports,
-  memory: WebAssembly.Memory,
+  heap: Heap,
   team?: Team,
 ): Kernels {
-  const scratch = new Scratch(memory);
   const threads = team?.size ?? 1;
 
   /** Calls `name` once per argument list, on the team when there are more. */
@@ -310,6 +231,69 @@ export function wasmKernels(
     }
   }
 
+  /** Runs `body`, giving back the arena memory it takes as scratch. */
+  function scoped<T>(body: () => T): T {
+    const mark = heap.mark();
+    try {
+      return body();
+    } finally {
+      heap.release(mark);
+    }
+  }
+
+  /** Where a kernel writes `out`: in place, or scratch that deliver() copies. */
+  function target(out: Float32Array | Int32Array): number {
+    return heap.offsetOf(out) ?? heap.take(out.byteLength);
+  }
+
+  /** Copies what a kernel wrote at `at` into `out`, unless it is in place. */
+  function deliver(out: Float32Array | Int32Array, at: number): void {
+    if (heap.offsetOf(out) !== null) return;
+    const written = heap.u8.subarray(at, at + out.byteLength);
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(written);
+  }
+
+  /** `bytes` of zeros in the arena. */
+  function zeros(bytes: number): number {
+    const at = heap.take(bytes);
+    heap.u8.fill(0, at, at + bytes);
+    return at;
+  }
+
+  /** [rows, columns] floats at `at`, padded to `to` columns. */
+  function padded(at: number, rows: number, columns: number, to: number) {
+    if (to === columns) return at;
+    const paddedAt = heap.take(rows * to * 4);
+    exports.padColumns(at, rows, columns, paddedAt, to);
+    return paddedAt;
+  }
+
+  /** g as the i32 words the window kernels read, then `filters`. */
+  function geometry(g: WindowGeometry, filters = 0): number {
+    return heap.place(
+      Int32Array.of(
+        g.batch,
+        g.inHeight,
+        g.inWidth,
+        g.channels,
+        g.windowHeight,
+        g.windowWidth,
+        g.strideHeight,
+        g.strideWidth,
+        g.padTop,
+        g.padLeft,
+        g.outHeight,
+        g.outWidth,
+        filters,
+      ),
+    );
+  }
+
+  /** Threads worth using on `work` units, at least `minimum` per thread. */
+  function partsFor(work: number, minimum: number, most: number): number {
+    return Math.max(1, Math.min(threads, most, Math.floor(work / minimum)));
+  }
+
   /** matMul, with A as float32 values or as pixel bytes. */
   function product(
     a: Float32Array | Uint8Array,
@@ -320,44 +304,48 @@ export function wasmKernels(
     transA: boolean,
     transB: boolean,
   ): Float32Array {
-    const vectors = Math.ceil(n / 4);
-    const padded = vectors * 4;
-    scratch.reset();
-    const aAt = scratch.take(a.byteLength);
-    const bAt = scratch.take(b.length * 4);
-    const bPacked = transB || padded !== n ? scratch.take(k * padded * 4) : bAt;
-    const cAt = scratch.take(m * padded * 4);
-    const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
-    // Each thread packs rows of A (k long) or columns of Aᵀ (m at most),
-    // in whole groups of 4: an offset and a value per entry.
-    const workBytes = 8 * 4 * Math.ceil((transA ? m : k) / 4);
-    const work = scratch.take(parts * workBytes);
-    const cOut = padded !== n ? scratch.take(m * n * 4) : cAt;
-    const bytes = a instanceof Uint8Array;
-    if (bytes) scratch.u8.set(a, aAt);
-    else scratch.f32.set(a, aAt >> 2);
-    scratch.f32.set(b, bAt >> 2);
-
-    if (transB) exports.transpose(bAt, n, k, bPacked, padded);
-    else if (padded !== n) exports.padColumns(bAt, k, n, bPacked, padded);
-    const name = transA
-      ? bytes
-        ? 'matMulTransABytes'
-        : 'matMulTransA'
-      : bytes
-        ? 'matMulRowsBytes'
-        : 'matMulRows';
-    run(
-      name,
-      split(m, parts).map(([start, end], t) => {
-        const w = work + t * workBytes;
-        return transA
-          ? [aAt, bPacked, cAt, k, m, vectors, start, end, w]
-          : [aAt, bPacked, cAt, k, vectors, start, end, w];
-      }),
-    );
-    if (padded !== n) exports.cropColumns(cAt, m, padded, cOut, n);
-    return result(cOut, m * n);
+    const out = floats(m * n, false);
+    if (out.length === 0) return out;
+    return scoped(() => {
+      const vectors = Math.ceil(n / 4);
+      const width = vectors * 4;
+      const aAt = heap.place(a);
+      let bAt = heap.place(b);
+      if (transB) {
+        const transposed = heap.take(k * width * 4);
+        exports.transpose(bAt, n, k, transposed, width);
+        bAt = transposed;
+      } else {
+        bAt = padded(bAt, k, n, width);
+      }
+      const outAt = target(out);
+      const cAt = width === n ? outAt : heap.take(m * width * 4);
+      const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
+      // Each thread packs rows of A (k long) or columns of Aᵀ (m at most),
+      // in whole groups of 4: an offset and a value per entry.
+      const workBytes = 8 * 4 * Math.ceil((transA ? m : k) / 4);
+      const work = heap.take(parts * workBytes);
+      const bytes = a instanceof Uint8Array;
+      const name = transA
+        ? bytes
+          ? 'matMulTransABytes'
+          : 'matMulTransA'
+        : bytes
+          ? 'matMulRowsBytes'
+          : 'matMulRows';
+      run(
+        name,
+        split(m, parts).map(([start, end], t) => {
+          const w = work + t * workBytes;
+          return transA
+            ? [aAt, bAt, cAt, k, m, vectors, start, end, w]
+            : [aAt, bAt, cAt, k, vectors, start, end, w];
+        }),
+      );
+      if (width !== n) exports.cropColumns(cAt, m, width, outAt, n);
+      deliver(out, outAt);
+      return out;
+    });
   }
 
   function adam(
@@ -367,50 +355,27 @@ export function wasmKernels(
     v: Float32Array,
     { step, unbias, beta1, beta2, epsilon, decay }: AdamStep,
   ): void {
-    const n = weights.length;
-    scratch.reset();
-    const at = [weights, dWeights, m, v].map((array) => {
-      const region = scratch.take(n * 4);
-      scratch.f32.set(array, region >> 2);
-      return region;
+    scoped(() => {
+      const [wAt, dAt, mAt, vAt] = [weights, dWeights, m, v].map((array) =>
+        heap.place(array),
+      );
+      exports.adam(
+        wAt,
+        dAt,
+        mAt,
+        vAt,
+        weights.length,
+        step,
+        unbias,
+        beta1,
+        beta2,
+        epsilon,
+        decay,
+      );
+      deliver(weights, wAt);
+      deliver(m, mAt);
+      deliver(v, vAt);
     });
-    exports.adam(
-      at[0],
-      at[1],
-      at[2],
-      at[3],
-      n,
-      step,
-      unbias,
-      beta1,
-      beta2,
-      epsilon,
-      decay,
-    );
-    const { f32 } = scratch;
-    weights.set(f32.subarray(at[0] >> 2, (at[0] >> 2) + n));
-    m.set(f32.subarray(at[2] >> 2, (at[2] >> 2) + n));
-    v.set(f32.subarray(at[3] >> 2, (at[3] >> 2) + n));
-  }
-
-  /** Threads worth using on `work` units, at least `minimum` per thread. */
-  function partsFor(work: number, minimum: number, most: number): number {
-    return Math.max(1, Math.min(threads, most, Math.floor(work / minimum)));
-  }
-
-  /** The first `length` floats at `at`, copied into a result array. */
-  function result(at: number, length: number): Float32Array {
-    const out = floats(length, false);
-    out.set(scratch.floats(at, length));
-    return out;
-  }
-
-  /** [rows, columns] floats at `at`, padded to `padded` columns. */
-  function padded(at: number, rows: number, columns: number, to: number) {
-    if (to === columns) return at;
-    const paddedAt = scratch.take(rows * to * 4);
-    exports.padColumns(at, rows, columns, paddedAt, to);
-    return paddedAt;
   }
 
   function conv2d(
@@ -425,55 +390,64 @@ export function wasmKernels(
     if (rows === 0 || k === 0 || outChannels === 0) {
       return cpuKernels.conv2d(x, filters, bias, g, outChannels);
     }
-    const vectors = Math.ceil(outChannels / 4);
-    const width = vectors * 4;
-    scratch.reset();
-    const gAt = scratch.putGeometry(g, outChannels);
-    const xAt = scratch.put(x);
-    const wAt = padded(scratch.put(filters), k, outChannels, width);
-    const biasAt = scratch.zeros(width * 4);
-    if (bias !== null) scratch.floats(biasAt, outChannels).set(bias);
-    const outAt = scratch.take(rows * width * 4);
-    const parts = partsFor(rows * k * outChannels, MIN_PARALLEL_WORK, g.batch);
-    const images = split(g.batch, parts);
+    const out = floats(rows * outChannels, false);
+    return scoped(() => {
+      const vectors = Math.ceil(outChannels / 4);
+      const width = vectors * 4;
+      const gAt = geometry(g, outChannels);
+      const xAt = heap.place(x);
+      const wAt = padded(heap.place(filters), k, outChannels, width);
+      const biasAt = zeros(width * 4);
+      if (bias !== null) heap.floats(biasAt, outChannels).set(bias);
+      const outAt = target(out);
+      const convAt =
+        width === outChannels ? outAt : heap.take(rows * width * 4);
+      const parts = partsFor(
+        rows * k * outChannels,
+        MIN_PARALLEL_WORK,
+        g.batch,
+      );
+      const images = split(g.batch, parts);
 
-    if (scatters(g)) {
-      run(
-        'conv2dScatterImages',
-        images.map(([start, end]) => [
-          gAt,
-          xAt,
-          wAt,
-          biasAt,
-          outAt,
-          vectors,
-          start,
-          end,
-        ]),
-      );
-    } else {
-      const pixels = g.outHeight * g.outWidth;
-      const workBytes = 32 * (k + width);
-      const work = scratch.take(parts * workBytes);
-      run(
-        'conv2dRows',
-        images.map(([start, end], t) => [
-          gAt,
-          xAt,
-          wAt,
-          biasAt,
-          outAt,
-          vectors,
-          start * pixels,
-          end * pixels,
-          work + t * workBytes,
-        ]),
-      );
-    }
-    if (width === outChannels) return result(outAt, rows * outChannels);
-    const croppedAt = scratch.take(rows * outChannels * 4);
-    exports.cropColumns(outAt, rows, width, croppedAt, outChannels);
-    return result(croppedAt, rows * outChannels);
+      if (scatters(g)) {
+        run(
+          'conv2dScatterImages',
+          images.map(([start, end]) => [
+            gAt,
+            xAt,
+            wAt,
+            biasAt,
+            convAt,
+            vectors,
+            start,
+            end,
+          ]),
+        );
+      } else {
+        const pixels = g.outHeight * g.outWidth;
+        const workBytes = 32 * (k + width);
+        const work = heap.take(parts * workBytes);
+        run(
+          'conv2dRows',
+          images.map(([start, end], t) => [
+            gAt,
+            xAt,
+            wAt,
+            biasAt,
+            convAt,
+            vectors,
+            start * pixels,
+            end * pixels,
+            work + t * workBytes,
+          ]),
+        );
+      }
+      if (width !== outChannels) {
+        exports.cropColumns(convAt, rows, width, outAt, outChannels);
+      }
+      deliver(out, outAt);
+      return out;
+    });
   }
 
   function conv2dGrad(
@@ -491,97 +465,97 @@ export function wasmKernels(
     if (rows === 0 || k === 0 || f === 0) {
       return cpuKernels.conv2dGrad(x, filters, dOut, g, f, needs);
     }
-    const vectors = Math.ceil(f / 4);
-    const width = vectors * 4;
-    const kVectors = Math.ceil(k / 4);
-    const kWidth = kVectors * 4;
-    const scatter = scatters(g);
-    scratch.reset();
-    const gAt = scratch.putGeometry(g, f);
-    const xAt = needs.filters ? scratch.put(x) : 0;
-    let wTAt = 0;
-    if (needs.x) {
-      const wAt = scratch.put(filters);
-      wTAt = scratch.take(f * kWidth * 4);
-      exports.transpose(wAt, k, f, wTAt, kWidth);
-    }
-    const dOutAt = padded(scratch.put(dOut), rows, f, width);
-    const dXAt = needs.x ? scratch.zeros(x.length * 4) : 0;
+    const dX = needs.x ? floats(x.length) : null;
+    const dFilters = needs.filters ? floats(k * f) : null;
+    const dBias = needs.bias ? floats(f) : null;
+    scoped(() => {
+      const vectors = Math.ceil(f / 4);
+      const width = vectors * 4;
+      const kVectors = Math.ceil(k / 4);
+      const kWidth = kVectors * 4;
+      const scatter = scatters(g);
+      const gAt = geometry(g, f);
+      const xAt = needs.filters ? heap.place(x) : 0;
+      let wTAt = 0;
+      if (needs.x) {
+        wTAt = heap.take(f * kWidth * 4);
+        exports.transpose(heap.place(filters), k, f, wTAt, kWidth);
+      }
+      const dOutAt = padded(heap.place(dOut), rows, f, width);
+      // conv2dGradRows adds onto dX: zeroed above, or zeros here.
+      const dXAt =
+        dX === null ? 0 : (heap.offsetOf(dX) ?? zeros(dX.byteLength));
 
-    // Each thread sums its own share of dFilters and dBias, in slices
-    // zeroed here; dX is split by images, which no window crosses. The
-    // window walk keeps dFilters transposed, the input walk does not.
-    const parts = partsFor(rows * k * f, MIN_PARALLEL_WORK, g.batch);
-    const workBytes = 16 * kVectors;
-    const dWBytes = needs.filters ? (scatter ? k * width : f * kWidth) * 4 : 0;
-    const dBiasBytes = needs.bias ? width * 4 : 0;
-    const sliceBytes = workBytes + dWBytes + dBiasBytes;
-    const slices = scratch.take(parts * sliceBytes);
-    const images = split(g.batch, parts).map(([start, end], t) => {
-      const work = slices + t * sliceBytes;
-      const dWAt = dWBytes > 0 ? work + workBytes : 0;
-      const dBiasAt = dBiasBytes > 0 ? work + workBytes + dWBytes : 0;
-      scratch.floats(work + workBytes, (dWBytes + dBiasBytes) / 4).fill(0);
-      return { start, end, work, dWAt, dBiasAt };
-    });
-    if (scatter && (needs.filters || needs.bias)) {
-      run(
-        'conv2dFilterGradScatterImages',
-        images.map(({ start, end, dWAt, dBiasAt }) => [
-          gAt,
-          xAt,
-          dOutAt,
-          dWAt,
-          dBiasAt,
-          vectors,
-          start,
-          end,
-        ]),
-      );
-    }
-    if (!scatter || needs.x) {
-      run(
-        'conv2dGradRows',
-        images.map(({ start, end, work, dWAt, dBiasAt }) => [
-          gAt,
-          xAt,
-          wTAt,
-          dOutAt,
-          vectors,
-          kVectors,
-          start * pixels,
-          end * pixels,
-          work,
-          scatter ? 0 : dWAt,
-          scatter ? 0 : dBiasAt,
-          dXAt,
-        ]),
-      );
-    }
+      // Each thread sums its own share of dFilters and dBias, in slices
+      // zeroed here; dX is split by images, which no window crosses. The
+      // window walk keeps dFilters transposed, the input walk does not.
+      const parts = partsFor(rows * k * f, MIN_PARALLEL_WORK, g.batch);
+      const workBytes = 16 * kVectors;
+      const dWBytes = needs.filters
+        ? (scatter ? k * width : f * kWidth) * 4
+        : 0;
+      const dBiasBytes = needs.bias ? width * 4 : 0;
+      const sliceBytes = workBytes + dWBytes + dBiasBytes;
+      const slices = zeros(parts * sliceBytes);
+      const images = split(g.batch, parts).map(([start, end], t) => {
+        const work = slices + t * sliceBytes;
+        const dWAt = dWBytes > 0 ? work + workBytes : 0;
+        const dBiasAt = dBiasBytes > 0 ? work + workBytes + dWBytes : 0;
+        return { start, end, work, dWAt, dBiasAt };
+      });
+      if (scatter && (needs.filters || needs.bias)) {
+        run(
+          'conv2dFilterGradScatterImages',
+          images.map(({ start, end, dWAt, dBiasAt }) => [
+            gAt,
+            xAt,
+            dOutAt,
+            dWAt,
+            dBiasAt,
+            vectors,
+            start,
+            end,
+          ]),
+        );
+      }
+      if (!scatter || needs.x) {
+        run(
+          'conv2dGradRows',
+          images.map(({ start, end, work, dWAt, dBiasAt }) => [
+            gAt,
+            xAt,
+            wTAt,
+            dOutAt,
+            vectors,
+            kVectors,
+            start * pixels,
+            end * pixels,
+            work,
+            scatter ? 0 : dWAt,
+            scatter ? 0 : dBiasAt,
+            dXAt,
+          ]),
+        );
+      }
 
-    let dFilters = null;
-    if (needs.filters) {
-      dFilters = floats(k * f);
-      for (const { dWAt } of images) {
-        const dW = scratch.floats(dWAt, dWBytes / 4);
-        for (let p = 0; p < k; p++) {
-          for (let j = 0; j < f; j++) {
-            dFilters[p * f + j] += scatter
-              ? dW[p * width + j]
-              : dW[j * kWidth + p];
+      for (const { dWAt, dBiasAt } of images) {
+        if (dFilters !== null) {
+          const dW = heap.floats(dWAt, dWBytes / 4);
+          for (let p = 0; p < k; p++) {
+            for (let j = 0; j < f; j++) {
+              dFilters[p * f + j] += scatter
+                ? dW[p * width + j]
+                : dW[j * kWidth + p];
+            }
           }
         }
+        if (dBias !== null) {
+          const partial = heap.floats(dBiasAt, f);
+          for (let j = 0; j < f; j++) dBias[j] += partial[j];
+        }
       }
-    }
-    let dBias = null;
-    if (needs.bias) {
-      dBias = floats(f);
-      for (const { dBiasAt } of images) {
-        const partial = scratch.floats(dBiasAt, f);
-        for (let j = 0; j < f; j++) dBias[j] += partial[j];
-      }
-    }
-    const dX = needs.x ? result(dXAt, x.length) : null;
+      if (dX !== null) deliver(dX, dXAt);
+    });
     return { dX, dFilters, dBias };
   }
 
@@ -592,26 +566,29 @@ export function wasmKernels(
     const rows = g.batch * g.outHeight * g.outWidth;
     const size = rows * g.channels;
     if (size === 0) return cpuKernels.maxPool(x, g);
-    scratch.reset();
-    const gAt = scratch.putGeometry(g);
-    const xAt = scratch.put(x);
-    const outAt = scratch.take(size * 4);
-    const argMaxAt = scratch.take(size * 4);
-    const parts = partsFor(x.length, MIN_PARALLEL_ELEMENTS, rows);
-    run(
-      'maxPoolRows',
-      split(rows, parts).map(([start, end]) => [
-        gAt,
-        xAt,
-        outAt,
-        argMaxAt,
-        start,
-        end,
-      ]),
-    );
+    const out = floats(size, false);
     const argMax = ints(size, false);
-    argMax.set(scratch.ints(argMaxAt, size));
-    return { out: result(outAt, size), argMax };
+    scoped(() => {
+      const gAt = geometry(g);
+      const xAt = heap.place(x);
+      const outAt = target(out);
+      const argMaxAt = target(argMax);
+      const parts = partsFor(x.length, MIN_PARALLEL_ELEMENTS, rows);
+      run(
+        'maxPoolRows',
+        split(rows, parts).map(([start, end]) => [
+          gAt,
+          xAt,
+          outAt,
+          argMaxAt,
+          start,
+          end,
+        ]),
+      );
+      deliver(out, outAt);
+      deliver(argMax, argMaxAt);
+    });
+    return { out, argMax };
   }
 
   function maxPoolGrad(
@@ -621,39 +598,45 @@ export function wasmKernels(
   ): Float32Array {
     const size = g.batch * g.inHeight * g.inWidth * g.channels;
     if (size === 0) return cpuKernels.maxPoolGrad(dOut, argMax, g);
-    scratch.reset();
-    const gAt = scratch.putGeometry(g);
-    const dOutAt = scratch.put(dOut);
-    const argMaxAt = scratch.put(argMax);
-    const dXAt = scratch.take(size * 4);
-    const parts = partsFor(size, MIN_PARALLEL_ELEMENTS, g.batch);
-    run(
-      'maxPoolGradImages',
-      split(g.batch, parts).map(([start, end]) => [
-        gAt,
-        dOutAt,
-        argMaxAt,
-        dXAt,
-        start,
-        end,
-      ]),
-    );
-    return result(dXAt, size);
+    const dX = floats(size, false);
+    scoped(() => {
+      const gAt = geometry(g);
+      const dOutAt = heap.place(dOut);
+      const argMaxAt = heap.place(argMax);
+      const dXAt = target(dX);
+      const parts = partsFor(size, MIN_PARALLEL_ELEMENTS, g.batch);
+      run(
+        'maxPoolGradImages',
+        split(g.batch, parts).map(([start, end]) => [
+          gAt,
+          dOutAt,
+          argMaxAt,
+          dXAt,
+          start,
+          end,
+        ]),
+      );
+      deliver(dX, dXAt);
+    });
+    return dX;
   }
 
   function unary(op: UnaryOp, x: Float32Array): Float32Array {
     if (op !== 'relu' || x.length < MIN_WASM_ELEMENTS) {
       return cpuKernels.unary(op, x);
     }
-    scratch.reset();
-    const xAt = scratch.put(x);
-    const outAt = scratch.take(x.length * 4);
-    const parts = partsFor(x.length, MIN_PARALLEL_ELEMENTS, x.length);
-    run(
-      'reluRange',
-      split(x.length, parts).map(([start, end]) => [xAt, outAt, start, end]),
-    );
-    return result(outAt, x.length);
+    const out = floats(x.length, false);
+    scoped(() => {
+      const xAt = heap.place(x);
+      const outAt = target(out);
+      const parts = partsFor(x.length, MIN_PARALLEL_ELEMENTS, x.length);
+      run(
+        'reluRange',
+        split(x.length, parts).map(([start, end]) => [xAt, outAt, start, end]),
+      );
+      deliver(out, outAt);
+    });
+    return out;
   }
 
   function unaryGrad(
@@ -664,22 +647,25 @@ export function wasmKernels(
     if (op !== 'relu' || y.length < MIN_WASM_ELEMENTS) {
       return cpuKernels.unaryGrad(op, y, dY);
     }
-    scratch.reset();
-    const yAt = scratch.put(y);
-    const dYAt = scratch.put(dY);
-    const dXAt = scratch.take(y.length * 4);
-    const parts = partsFor(y.length, MIN_PARALLEL_ELEMENTS, y.length);
-    run(
-      'reluGradRange',
-      split(y.length, parts).map(([start, end]) => [
-        yAt,
-        dYAt,
-        dXAt,
-        start,
-        end,
-      ]),
-    );
-    return result(dXAt, y.length);
+    const dX = floats(y.length, false);
+    scoped(() => {
+      const yAt = heap.place(y);
+      const dYAt = heap.place(dY);
+      const dXAt = target(dX);
+      const parts = partsFor(y.length, MIN_PARALLEL_ELEMENTS, y.length);
+      run(
+        'reluGradRange',
+        split(y.length, parts).map(([start, end]) => [
+          yAt,
+          dYAt,
+          dXAt,
+          start,
+          end,
+        ]),
+      );
+      deliver(dX, dXAt);
+    });
+    return dX;
   }
 
   return {

@@ -1,12 +1,18 @@
 // Result arrays for the kernels and ops, recycled between training steps.
 // Fresh typed arrays cost a page fault per 4 KiB on first touch, more than
 // most kernels take to fill them; a step allocates the same sizes as the
-// last, so inside withWorkspace() each size is handed out again.
+// last, so inside withWorkspace() the same memory is handed out again:
+// from the engine heap's arena once the WebAssembly kernels have made it
+// (so the kernels read and write those arrays in place), else from a pool
+// of ArrayBuffers by size.
+
+import { currentHeap } from './heap.js';
 
 type Buffers = Map<number, ArrayBuffer[]>;
 
 let depth = 0;
-// Buffers free for this workspace, by byte length, and those lent in it.
+// Without a heap: buffers free for this workspace, by byte length, and
+// those lent in it.
 let free: Buffers = new Map();
 let lent: Buffers = new Map();
 
@@ -21,24 +27,51 @@ function buffer(bytes: number, zeroed: boolean): ArrayBuffer {
   return taken;
 }
 
+/** The heap to take from: inside a workspace, when there is one. */
+function arena() {
+  return depth > 0 ? currentHeap() : null;
+}
+
 /**
  * A Float32Array of `length`, zeroed unless `zeroed` is false (then its
  * contents are arbitrary and the caller must write every element).
  */
 export function floats(length: number, zeroed = true): Float32Array {
+  const heap = arena();
+  if (heap !== null) return heap.stepFloats(length, zeroed);
   return new Float32Array(buffer(length * 4, zeroed), 0, length);
 }
 
 /** An Int32Array of `length`, zeroed unless `zeroed` is false. */
 export function ints(length: number, zeroed = true): Int32Array {
+  const heap = arena();
+  if (heap !== null) return heap.stepInts(length, zeroed);
   return new Int32Array(buffer(length * 4, zeroed), 0, length);
 }
 
+/** A Uint8Array of `length`, zeroed unless `zeroed` is false. */
+export function bytes(length: number, zeroed = true): Uint8Array {
+  const heap = arena();
+  if (heap !== null) return heap.stepBytes(length, zeroed);
+  return new Uint8Array(buffer(length, zeroed), 0, length);
+}
+
 /**
- * Runs fn, recycling the arrays floats() and ints() hand out in it for the
- * next workspace. NOTE: those arrays, and so the data and gradients of the
- * tensors made in fn, must not be used after fn returns; a training step
- * keeps only its loss value. Nested calls join the outermost one.
+ * A zeroed Float32Array that outlives every workspace, for variables and
+ * optimizer state: in the engine heap when there is one, so that the
+ * kernels update it in place. NOTE: keep the array itself, not only a
+ * subarray of it (see Heap.lastingFloats).
+ */
+export function lastingFloats(length: number): Float32Array {
+  return currentHeap()?.lastingFloats(length) ?? new Float32Array(length);
+}
+
+/**
+ * Runs fn, recycling the arrays floats(), ints() and bytes() hand out in
+ * it for the next workspace. NOTE: those arrays, and so the data and
+ * gradients of the tensors made in fn, must not be used after fn returns;
+ * a training step keeps only its loss value. Nested calls join the
+ * outermost one.
  */
 export function withWorkspace<T>(fn: () => T): T {
   depth++;
@@ -46,6 +79,7 @@ export function withWorkspace<T>(fn: () => T): T {
     return fn();
   } finally {
     if (--depth === 0) {
+      currentHeap()?.reset();
       // Sizes this workspace did not ask for are dropped, so that the
       // pool never holds more than one workspace's arrays.
       free = lent;
