@@ -1,18 +1,25 @@
 // A set of images and labels handed out in batches, like TF1's DataSet, but
 // kept as bytes in file order: batches are gathered through a permutation
-// and scaled to float32 only then. No augmentation, no prefetching.
+// and scaled to float32 only then. A batch gathered in a workspace lives in
+// it (see withWorkspace). No augmentation, no prefetching.
 
-import { pixelsToFloat32 } from '../tensor/pixels.js';
+import { bytes, floats } from '../tensor/kernels/workspace.js';
+import { gatherRows, pixelsToFloat32 } from '../tensor/pixels.js';
 import { Random } from '../util/random.js';
 
 /** MNIST's ten digit classes. */
 export const NUM_CLASSES = 10;
 
-/** Examples gathered for one step. */
+/** Examples picked for one step. */
 export interface Batch {
   size: number;
-  /** [size, imageSize] pixel bytes (for pixelTensor). */
-  pixels: Uint8Array;
+  /**
+   * [size] the examples' rows in the set's file order, for
+   * pixelTensor(set.images, shape, rows), which reads them in place.
+   */
+  rows: Uint32Array;
+  /** [size, imageSize] pixel bytes, gathered on first use. */
+  readonly pixels: Uint8Array;
   /** [size, imageSize] pixels in [0, 1], made from `pixels` on first use. */
   readonly images: Float32Array;
   /** [size, 10] one-hot rows if the set is oneHot, else [size] classes. */
@@ -127,7 +134,7 @@ export class DataSet {
     }
     if (start + batchSize <= n) {
       this.indexInEpoch += batchSize;
-      return this.batchOf(this.order.subarray(start, this.indexInEpoch));
+      return this.batchOf(this.order.slice(start, this.indexInEpoch));
     }
 
     // NOTE: as in TF1, an epoch ending exactly with a batch is counted at
@@ -168,41 +175,30 @@ export class DataSet {
     return pixelsToFloat32(this.images);
   }
 
+  /** The batch of the examples `picked` (kept, so a fresh array). */
   private batchOf(picked: Uint32Array): Batch {
     const size = picked.length;
     const width = this.imageSize;
-    const contiguous = picked.every(
-      (example, row) => example === picked[0] + row,
-    );
-    // A run in file order (evaluation) is a view; a shuffled batch a copy.
-    const pixels =
-      contiguous && size > 0
-        ? this.images.subarray(picked[0] * width, (picked[0] + size) * width)
-        : new Uint8Array(size * width);
-    const classes = new Uint8Array(size);
+    const classes = bytes(size, false);
+    const labels = floats(this.oneHot ? size * NUM_CLASSES : size);
     for (let row = 0; row < size; row++) {
-      const example = picked[row];
-      if (!contiguous) {
-        const from = example * width;
-        pixels.set(this.images.subarray(from, from + width), row * width);
-      }
-      classes[row] = this.labels[example];
+      const label = this.labels[picked[row]];
+      classes[row] = label;
+      if (this.oneHot) labels[row * NUM_CLASSES + label] = 1;
+      else labels[row] = label;
     }
 
-    const labels = this.oneHot
-      ? new Float32Array(size * NUM_CLASSES)
-      : Float32Array.from(classes);
-    if (this.oneHot) {
-      for (let row = 0; row < size; row++) {
-        labels[row * NUM_CLASSES + classes[row]] = 1;
-      }
-    }
+    const all = this.images;
+    let pixels: Uint8Array | undefined;
     let images: Float32Array | undefined;
     return {
       size,
-      pixels,
+      rows: picked,
+      get pixels() {
+        return (pixels ??= gatherRows(all, picked, width));
+      },
       get images() {
-        return (images ??= pixelsToFloat32(pixels));
+        return (images ??= pixelsToFloat32(this.pixels));
       },
       labels,
       classes,

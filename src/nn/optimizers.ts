@@ -143,10 +143,7 @@ export class GradientDescentOptimizer extends Optimizer {
     learningRate: number,
     decay: number,
   ): void {
-    const data = variable.data;
-    for (let i = 0; i < data.length; i++) {
-      data[i] -= learningRate * (dVariable[i] + decay * data[i]);
-    }
+    kernels().sgd(variable.data, dVariable, learningRate, decay);
   }
 }
 

@@ -146,23 +146,24 @@ export class Sequential {
       1,
       Math.floor(train.numExamples / batchSize),
     );
-    const classes = sizeOf(this.outputShape);
+    const outputs = sizeOf(this.outputShape);
     const history: FitEpochReport[] = [];
     for (let epoch = 1; epoch <= epochs; epoch++) {
       let total = 0;
       for (let step = 1; step <= stepsPerEpoch; step++) {
-        const batch = train.nextBatch(batchSize);
-        const images = pixelTensor(batch.pixels, [batch.size, train.imageSize]);
-        const labels = oneHot(batch.classes, classes);
         // The rate this step uses; a schedule moves on after it.
         const rate = optimizer.currentLearningRate();
         // Nothing of the step outlives it but the loss value, so its
-        // arrays are recycled for the next one.
-        const loss = withWorkspace(() =>
-          optimizer.minimize(() =>
+        // arrays, the batch's among them, are recycled for the next one.
+        const loss = withWorkspace(() => {
+          const { size, rows, classes } = train.nextBatch(batchSize);
+          const shape = [size, train.imageSize];
+          const images = pixelTensor(train.images, shape, rows);
+          const labels = oneHot(classes, outputs);
+          return optimizer.minimize(() =>
             mean(softmaxCrossEntropy(this.logits(images, true), labels)),
-          ),
-        );
+          );
+        });
         if (!(loss <= MAX_HEALTHY_LOSS)) {
           throw new TrainingDivergedError(epoch, step, loss, rate, ADVICE);
         }
@@ -206,11 +207,12 @@ export class Sequential {
     noGrad(() => {
       for (let start = 0; start < set.numExamples; start += chunkSize) {
         const count = Math.min(chunkSize, set.numExamples - start);
-        const batch = set.gather(start, count);
-        const images = pixelTensor(batch.pixels, [count, set.imageSize]);
         // Each chunk's arrays are recycled for the next; only sums and
         // predictions leave it.
         withWorkspace(() => {
+          const batch = set.gather(start, count);
+          const shape = [count, set.imageSize];
+          const images = pixelTensor(set.images, shape, batch.rows);
           const logits = this.logits(images);
           const labels = oneHot(batch.classes, logits.shape[1]);
           const losses = softmaxCrossEntropy(logits, labels).data;

@@ -1,7 +1,7 @@
 // Making tensors: from values, filled, random, and variables (the leaves
 // an optimizer trains).
 
-import { lastingFloats } from './kernels/workspace.js';
+import { floats, lastingFloats } from './kernels/workspace.js';
 import type { Random } from '../util/random.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -19,10 +19,16 @@ export function tensor(
 /**
  * A constant tensor of `shape` over pixel bytes (kept, not copied), each
  * standing for byte / 255: matrix products read the bytes themselves,
- * skipping zeros, and other ops see float32 values in [0, 1].
+ * skipping zeros, and other ops see float32 values in [0, 1]. With `rows`,
+ * `pixels` is a set of images and the tensor's rows are its rows `rows`
+ * (a batch, say), read in place rather than gathered.
  */
-export function pixelTensor(pixels: Uint8Array, shape: Shape): Tensor {
-  return new Tensor(pixels, shape);
+export function pixelTensor(
+  pixels: Uint8Array,
+  shape: Shape,
+  rows?: Uint32Array,
+): Tensor {
+  return new Tensor(pixels, shape, { rows });
 }
 
 export function scalar(value: number): Tensor {
@@ -63,7 +69,7 @@ export function variable(initial: Tensor): Tensor {
 
 /** One-hot rows [n, depth] from class indices. */
 export function oneHot(indices: ArrayLike<number>, depth: number): Tensor {
-  const data = new Float32Array(indices.length * depth);
+  const data = floats(indices.length * depth);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];
     if (!Number.isInteger(index) || index < 0 || index >= depth) {

@@ -220,11 +220,11 @@ describe('op values', () => {
 describe('literalCrossEntropy', () => {
   const chain = (logits: Tensor, oneHot: Tensor) =>
     mean(neg(sum(mul(oneHot, log(softmax(logits))), 1)));
-  const compare = (scale: number) => {
-    const oneHot = tensor(
-      Float32Array.from({ length: 70 }, (_, i) => (i % 10 === i % 7 ? 1 : 0)),
-      [7, 10],
-    );
+  const oneHots = tensor(
+    Float32Array.from({ length: 70 }, (_, i) => (i % 10 === i % 7 ? 1 : 0)),
+    [7, 10],
+  );
+  const compare = (scale: number, oneHot = oneHots) => {
     const values = normal(7, 10).data.map((x) => x * scale);
     const results = [literalCrossEntropy, chain].map((cost) => {
       const logits = variable(tensor(values, [7, 10]));
@@ -241,6 +241,15 @@ describe('literalCrossEntropy', () => {
 
   it('matches the chain of ops bit for bit, value and gradient', () => {
     assert.ok(Number.isFinite(compare(3)));
+  });
+
+  it('matches the chain on soft labels, negative zeros among them', () => {
+    const labels = [0.25, -0, 0, 0.75, 1, -0.5, 0, 0, 2, 0];
+    const soft = tensor(
+      Float32Array.from({ length: 70 }, (_, i) => labels[(i * 3) % 10]),
+      [7, 10],
+    );
+    assert.ok(Number.isFinite(compare(2, soft)));
   });
 
   it('is NaN with the chain where probabilities underflow', () => {

@@ -161,12 +161,15 @@ export function matMul(a: Tensor, b: Tensor): Tensor {
   }
   const [m, k] = a.shape;
   const n = b.shape[1];
-  const { pixels } = a;
-  if (pixels !== null) {
+  const { pixels, pixelRows: rows } = a;
+  // Pixel rows are read in place when they are A's rows (not after a
+  // reshape that regrouped them).
+  if (pixels !== null && (rows === null || rows.length === m)) {
     // A constant: only B has a gradient, Aᵀ · dOut.
-    const data = kernels().matMulPixels(pixels, b.data, m, k, n, false);
+    const data = kernels().matMulPixels(pixels, rows, b.data, m, k, n, false);
     return opResult(data, [m, n], [b], (dOut) => {
-      b.accumulateGrad(kernels().matMulPixels(pixels, dOut, k, m, n, true));
+      const dB = kernels().matMulPixels(pixels, rows, dOut, k, m, n, true);
+      b.accumulateGrad(dB);
     });
   }
   const data = kernels().matMul(a.data, b.data, m, k, n, false, false);
@@ -277,10 +280,10 @@ function softmaxGrad(
 
 /**
  * The lab's cost as one op: mean(-sum(oneHot * log(softmax(logits)), 1))
- * for logits and oneHot [n, classes], a scalar. It runs the same kernels
- * in the same order as that chain of ops, so the value and the gradient
- * match it bit for bit, not finite when a probability underflows; it only
- * skips the chain's intermediate tensors.
+ * for logits and oneHot [n, classes], a scalar. Its kernel rounds as that
+ * chain of ops does, so the value and the gradient match it bit for bit,
+ * not finite when a probability underflows; it only skips the chain's
+ * intermediate tensors.
  */
 export function literalCrossEntropy(logits: Tensor, oneHot: Tensor): Tensor {
   if (logits.rank !== 2 || !sameShape(logits.shape, oneHot.shape)) {
@@ -291,22 +294,24 @@ export function literalCrossEntropy(logits: Tensor, oneHot: Tensor): Tensor {
     );
   }
   const [rows, classes] = logits.shape;
-  const { shape } = logits;
   const k = kernels();
-  const probs = k.softmax(logits.data, rows, classes, 1);
-  const logProbs = k.unary('log', probs);
-  const terms = k.binary('mul', oneHot.data, shape, logProbs, shape, shape);
-  const negSums = k.unary('neg', k.sumAxis(terms, rows, classes, 1));
-  const data = scaled(k.sumAxis(negSums, 1, rows, 1), 1 / rows);
+  const { loss, probs } = k.literalCrossEntropy(
+    logits.data,
+    oneHot.data,
+    rows,
+    classes,
+  );
 
   // NOTE: oneHot gets no gradient, as in softmaxCrossEntropy.
-  return opResult(data, [], [logits], (dOut) => {
-    // Back through mean, neg, sum, mul, log and softmax.
-    const dNegSums = spread(dOut, 1, rows, 1, 1 / rows);
-    const dTerms = spread(scaled(dNegSums, -1), rows, classes, 1, 1);
-    const dLogProbs = k.binary('mul', dTerms, shape, oneHot.data, shape, shape);
-    const dProbs = k.binary('div', dLogProbs, shape, probs, shape, shape);
-    logits.accumulateGrad(softmaxGrad(probs, dProbs, rows, classes, 1));
+  return opResult(loss, [], [logits], (dOut) => {
+    const dLogits = k.literalCrossEntropyGrad(
+      probs,
+      oneHot.data,
+      dOut[0],
+      rows,
+      classes,
+    );
+    logits.accumulateGrad(dLogits);
   });
 }
 
@@ -356,7 +361,9 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
         `as ${formatShape(shape)}`,
     );
   }
-  if (x.pixels !== null) return new Tensor(x.pixels, shape);
+  if (x.pixels !== null) {
+    return new Tensor(x.pixels, shape, { rows: x.pixelRows ?? undefined });
+  }
 
   return opResult(x.data, shape, [x], (dOut) => {
     x.accumulateGrad(dOut);

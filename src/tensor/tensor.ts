@@ -2,7 +2,7 @@
 // (ops.ts) records its inputs and a backward closure on its result;
 // backward() walks that graph once in reverse topological order.
 
-import { pixelsToFloat32 } from './pixels.js';
+import { gatherRows, pixelsToFloat32 } from './pixels.js';
 import { floats } from './kernels/workspace.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
@@ -41,6 +41,12 @@ export class Tensor {
    * products read them as they are; other ops read `data`.
    */
   readonly pixels: Uint8Array | null;
+  /**
+   * For a pixel tensor over rows of a larger set of images: which rows of
+   * `pixels` are its rows, in order; null when `pixels` is the tensor.
+   */
+  readonly pixelRows: Uint32Array | null;
+  readonly size: number;
   private values: Float32Array | null;
   // The gradient, and whether its array is shared with other tensors (or
   // the caller) and so must be copied before it is added to.
@@ -54,7 +60,10 @@ export class Tensor {
   readonly inputs: readonly Tensor[];
   private readonly backwardFn: BackwardFn | null;
 
-  /** `data` is float32 values, or pixel bytes for a constant pixel tensor. */
+  /**
+   * `data` is float32 values, or pixel bytes for a constant pixel tensor:
+   * all of its values, or with `rows` a set of rows the tensor picks from.
+   */
   constructor(
     data: Float32Array | Uint8Array,
     shape: Shape,
@@ -62,19 +71,25 @@ export class Tensor {
       trainable?: boolean;
       inputs?: readonly Tensor[];
       backward?: BackwardFn;
+      rows?: Uint32Array;
     } = {},
   ) {
     const size = sizeOf(shape);
     if (!shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
       throw new Error(`Tensor: invalid shape ${formatShape(shape)}`);
     }
-    if (data.length !== size) {
+    const { rows } = options;
+    if (rows !== undefined) {
+      checkRows(data, rows, shape);
+    } else if (data.length !== size) {
       throw new Error(
         `Tensor: shape ${formatShape(shape)} needs ${size} values ` +
           `but found ${data.length}`,
       );
     }
+    this.size = size;
     this.pixels = data instanceof Uint8Array ? data : null;
+    this.pixelRows = rows ?? null;
     this.values = data instanceof Float32Array ? data : null;
     this.shape = Object.freeze([...shape]);
     this.trainable = options.trainable ?? false;
@@ -92,11 +107,14 @@ export class Tensor {
 
   /** Row-major values; a pixel tensor's are made on first use. */
   get data(): Float32Array {
-    return (this.values ??= pixelsToFloat32(this.pixels!));
-  }
-
-  get size(): number {
-    return (this.values ?? this.pixels!).length;
+    if (this.values !== null) return this.values;
+    const rows = this.pixelRows;
+    const width = rows === null ? 0 : this.size / rows.length;
+    const pixels = this.pixels!;
+    this.values = pixelsToFloat32(
+      rows === null ? pixels : gatherRows(pixels, rows, width),
+    );
+    return this.values;
   }
 
   get rank(): number {
@@ -170,6 +188,30 @@ export class Tensor {
       }
     }
     return variables;
+  }
+}
+
+/** Rows of pixel bytes for a tensor of `shape`: each within `pixels`. */
+function checkRows(
+  pixels: Float32Array | Uint8Array,
+  rows: Uint32Array,
+  shape: Shape,
+): void {
+  const size = sizeOf(shape);
+  const width = rows.length === 0 ? 0 : size / rows.length;
+  const fail = (found: string) => {
+    throw new Error(
+      `Tensor: expected ${rows.length} rows of pixel bytes for shape ` +
+        `${formatShape(shape)} but found ${found}`,
+    );
+  };
+  if (!(pixels instanceof Uint8Array)) fail('float32 values');
+  if (!Number.isInteger(width) || (rows.length === 0 && size > 0)) {
+    fail(`a shape of ${size} values`);
+  }
+  const available = width === 0 ? 0 : Math.floor(pixels.length / width);
+  for (const row of rows) {
+    if (row >= available) fail(`row ${row} of only ${available}`);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type SoftmaxInit,
 } from '../nn/softmax-regression.js';
 import { pixelTensor, tensor } from '../tensor/creation.js';
+import { withWorkspace } from '../tensor/kernels/workspace.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Random } from '../util/random.js';
 import { accuracy, accuracyOf, predictClasses } from './metrics.js';
@@ -109,10 +110,15 @@ export function runLab(
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     let cost = 0;
     for (let step = 1; step <= stepsPerEpoch; step++) {
-      const batch = train.nextBatch(config.batchSize);
-      const images = pixelTensor(batch.pixels, [batch.size, train.imageSize]);
-      const labels = tensor(batch.labels, [batch.size, train.numClasses]);
-      const loss = optimizer.minimize(() => model.cost(images, labels));
+      // Nothing of the step outlives it but the loss value, so its arrays,
+      // the batch's among them, are recycled for the next one.
+      const loss = withWorkspace(() => {
+        const { size, rows, labels } = train.nextBatch(config.batchSize);
+        const shape = [size, train.imageSize];
+        const images = pixelTensor(train.images, shape, rows);
+        const oneHot = tensor(labels, [size, train.numClasses]);
+        return optimizer.minimize(() => model.cost(images, oneHot));
+      });
       if (!Number.isFinite(loss)) {
         throw new TrainingDivergedError(epoch, step, loss, config.learningRate);
       }

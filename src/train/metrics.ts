@@ -3,6 +3,7 @@
 
 import type { DataSet } from '../data/dataset.js';
 import { pixelTensor, tensor } from '../tensor/creation.js';
+import { withWorkspace } from '../tensor/kernels/workspace.js';
 import { argMax } from '../tensor/ops.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 
@@ -19,9 +20,13 @@ export function predictClasses(
   noGrad(() => {
     for (let start = 0; start < set.numExamples; start += chunkSize) {
       const count = Math.min(chunkSize, set.numExamples - start);
-      const batch = set.gather(start, count);
-      const images = pixelTensor(batch.pixels, [count, set.imageSize]);
-      classes.set(argMax(predict(images), 1).data, start);
+      const { rows } = set.gather(start, count);
+      // Each chunk's arrays are recycled for the next; only the predicted
+      // classes leave it.
+      withWorkspace(() => {
+        const images = pixelTensor(set.images, [count, set.imageSize], rows);
+        classes.set(argMax(predict(images), 1).data, start);
+      });
     }
   });
   return classes;

@@ -12,7 +12,7 @@ import {
   type Shape,
   type WindowGeometry,
 } from '../shape.js';
-import { pixelsToFloat32 } from '../pixels.js';
+import { gatherRows, pixelsToFloat32 } from '../pixels.js';
 import type {
   AdamStep,
   BinaryOp,
@@ -63,9 +63,10 @@ function matMul(
     }
 
     // Rows of B scaled and summed, four at a time so that each output is
-    // loaded and stored a quarter as often. p still ascends and each sum
-    // is rounded to float32 term by term, so results are bit for bit those
-    // of the plain loop (the lab's printout depends on it).
+    // loaded and stored a quarter as often. p still ascends, and each
+    // product and each sum is rounded to float32 term by term as float32
+    // SIMD rounds them, so every kernel set gets these very bits (the
+    // lab's printout is the same on all of them).
     const outRow = i * n;
     const f32 = Math.fround;
     let q = 0;
@@ -80,16 +81,18 @@ function matMul(
       const b3 = bRows[q + 3];
       for (let j = 0; j < n; j++) {
         let sum = out[outRow + j];
-        sum = f32(sum + a0 * b[b0 + j]);
-        sum = f32(sum + a1 * b[b1 + j]);
-        sum = f32(sum + a2 * b[b2 + j]);
-        out[outRow + j] = sum + a3 * b[b3 + j];
+        sum = f32(sum + f32(a0 * b[b0 + j]));
+        sum = f32(sum + f32(a1 * b[b1 + j]));
+        sum = f32(sum + f32(a2 * b[b2 + j]));
+        out[outRow + j] = sum + f32(a3 * b[b3 + j]);
       }
     }
     for (; q < count; q++) {
       const aValue = aValues[q];
       const bRow = bRows[q];
-      for (let j = 0; j < n; j++) out[outRow + j] += aValue * b[bRow + j];
+      for (let j = 0; j < n; j++) {
+        out[outRow + j] += f32(aValue * b[bRow + j]);
+      }
     }
   }
   return out;
@@ -97,13 +100,29 @@ function matMul(
 
 function matMulPixels(
   a: Uint8Array,
+  rows: Uint32Array | null,
   b: Float32Array,
   m: number,
   k: number,
   n: number,
   transA: boolean,
 ): Float32Array {
-  return matMul(pixelsToFloat32(a), b, m, k, n, transA, false);
+  const width = transA ? m : k;
+  const values = pixelsToFloat32(
+    rows === null ? a : gatherRows(a, rows, width),
+  );
+  return matMul(values, b, m, k, n, transA, false);
+}
+
+function sgd(
+  weights: Float32Array,
+  dWeights: Float32Array,
+  learningRate: number,
+  decay: number,
+): void {
+  for (let i = 0; i < weights.length; i++) {
+    weights[i] -= learningRate * (dWeights[i] + decay * weights[i]);
+  }
 }
 
 function adam(
@@ -333,6 +352,60 @@ function sumAxis(
     }
   }
   return out;
+}
+
+function literalCrossEntropy(
+  logits: Float32Array,
+  oneHot: Float32Array,
+  rows: number,
+  classes: number,
+): { loss: Float32Array; probs: Float32Array } {
+  const probs = softmax(logits, rows, classes, 1);
+  const f32 = Math.fround;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) {
+      const y = oneHot[r * classes + c];
+      const p = probs[r * classes + c];
+      // NOTE: 0 * log(p) is ±0 and leaves the sum as it is, unless p is 0
+      // or NaN (log is -Infinity or NaN): then NaN, as in the chain.
+      if (y !== 0) sum += f32(y * f32(Math.log(p)));
+      else if (!(p > 0)) sum = NaN;
+    }
+    total += -f32(sum);
+  }
+  const loss = floats(1, false);
+  loss[0] = f32(total) * (1 / rows);
+  return { loss, probs };
+}
+
+function literalCrossEntropyGrad(
+  probs: Float32Array,
+  oneHot: Float32Array,
+  dLoss: number,
+  rows: number,
+  classes: number,
+): Float32Array {
+  const f32 = Math.fround;
+  const dLogits = floats(rows * classes, false);
+  // Back through mean and neg: each term's gradient.
+  const dTerm = -f32(dLoss * (1 / rows));
+  for (let r = 0; r < rows; r++) {
+    const base = r * classes;
+    // Back through mul and log, then softmax.
+    let dot = 0;
+    for (let c = 0; c < classes; c++) {
+      const dProb = f32(f32(dTerm * oneHot[base + c]) / probs[base + c]);
+      dLogits[base + c] = dProb;
+      dot += dProb * probs[base + c];
+    }
+    for (let c = 0; c < classes; c++) {
+      const y = probs[base + c];
+      dLogits[base + c] = y * (dLogits[base + c] - dot);
+    }
+  }
+  return dLogits;
 }
 
 function reduceToShape(
@@ -703,6 +776,7 @@ export const cpuKernels: Kernels = {
   name: 'cpu',
   matMul,
   matMulPixels,
+  sgd,
   adam,
   binary,
   unary,
@@ -712,6 +786,8 @@ export const cpuKernels: Kernels = {
   softmax,
   argMax,
   softmaxCrossEntropy,
+  literalCrossEntropy,
+  literalCrossEntropyGrad,
   im2col,
   col2im,
   conv2d,

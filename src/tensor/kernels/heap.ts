@@ -22,7 +22,7 @@ interface Chunk {
   end: number;
 }
 
-type View = Float32Array | Int32Array | Uint8Array;
+type View = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
 function aligned(bytes: number): number {
   return Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
@@ -122,11 +122,21 @@ export class Heap {
    */
   lastingFloats(length: number): Float32Array {
     const size = aligned(length * 4);
-    const at = this.free.get(size)?.pop() ?? this.carveLasting(size);
-    this.u8.fill(0, at, at + size);
+    const at = this.block(size);
     const view = new Float32Array(this.u8.buffer, at, length);
     this.collected.register(view, [at, size]);
     return view;
+  }
+
+  /**
+   * `bytes` of zeros outside the arena, for data derived from `owner`
+   * (a packed copy of it, say), reused once `owner` is collected.
+   */
+  keep(bytes: number, owner: object): number {
+    const size = aligned(bytes);
+    const at = this.block(size);
+    this.collected.register(owner, [at, size]);
+    return at;
   }
 
   /** `length` floats at byte offset `at`, as a view. */
@@ -141,6 +151,13 @@ export class Heap {
     const at = this.take(view.byteLength);
     const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     this.u8.set(bytes, at);
+    return at;
+  }
+
+  /** A zeroed lasting block of `size` (aligned) bytes. */
+  private block(size: number): number {
+    const at = this.free.get(size)?.pop() ?? this.carveLasting(size);
+    this.u8.fill(0, at, at + size);
     return at;
   }
 

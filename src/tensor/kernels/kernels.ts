@@ -54,17 +54,31 @@ export interface Kernels {
 
   /**
    * matMul with A given as pixel bytes, each standing for byte / 255
-   * rounded to float32 (see pixels.ts); the result must equal matMul's on
-   * those float32 values.
+   * rounded to float32 (see pixels.ts): P's row i is row rows[i] of `a`,
+   * or row i when rows is null; A is P ([m, k]) or, with transA, Pᵀ (P is
+   * then [k, m]). The result must equal matMul's on those float32 values.
    */
   matMulPixels(
     a: Uint8Array,
+    rows: Uint32Array | null,
     b: Float32Array,
     m: number,
     k: number,
     n: number,
     transA: boolean,
   ): Float32Array;
+
+  /**
+   * One gradient-descent step in place: weights -= learningRate *
+   * (dWeights + decay * weights), computed in double precision and rounded
+   * once to float32, so that every kernel set gives the same bits.
+   */
+  sgd(
+    weights: Float32Array,
+    dWeights: Float32Array,
+    learningRate: number,
+    decay: number,
+  ): void;
 
   /**
    * One Adam step in place: g = dWeights + decay * weights, m = beta1 m +
@@ -135,6 +149,32 @@ export interface Kernels {
     rows: number,
     classes: number,
   ): { losses: Float32Array; probs: Float32Array };
+
+  /**
+   * The lab's cost, mean(-sum(oneHot * log(softmax(logits)), 1)), for
+   * logits and oneHot [rows, classes], with every intermediate rounded to
+   * float32 as the chain of ops softmax, log, mul, sum, neg, mean rounds
+   * it; also returns the probabilities. Not finite when a probability
+   * underflows to 0.
+   */
+  literalCrossEntropy(
+    logits: Float32Array,
+    oneHot: Float32Array,
+    rows: number,
+    classes: number,
+  ): { loss: Float32Array; probs: Float32Array };
+
+  /**
+   * dLogits of literalCrossEntropy from its probabilities and dLoss, as
+   * that chain's gradients round it.
+   */
+  literalCrossEntropyGrad(
+    probs: Float32Array,
+    oneHot: Float32Array,
+    dLoss: number,
+    rows: number,
+    classes: number,
+  ): Float32Array;
 
   /**
    * Unrolls the windows of an NHWC input x into rows: out is

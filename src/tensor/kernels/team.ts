@@ -19,6 +19,8 @@ export const CALLS: (keyof WasmExports)[] = [
   'matMulTransA',
   'matMulRowsBytes',
   'matMulTransABytes',
+  'matMulPixelRows',
+  'matMulTransAPixelRows',
   'conv2dRows',
   'conv2dGradRows',
   'conv2dScatterImages',

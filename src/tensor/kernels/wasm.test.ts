@@ -31,6 +31,13 @@ function values(size: number, zeros: number): Float32Array {
   return out;
 }
 
+/** `count` images of `width` bytes, about four fifths zeros, as MNIST. */
+function pixelSet(count: number, width: number): Uint8Array {
+  return Uint8Array.from({ length: count * width }, () =>
+    random.uniform() < 0.8 ? 0 : 1 + random.int(255),
+  );
+}
+
 /** Equal up to float32 rounding of sums of `terms` products of size ~1. */
 function assertNear(actual: Float32Array, expected: Float32Array, terms = 1) {
   assert.equal(actual.length, expected.length);
@@ -157,11 +164,53 @@ for (const [name, wasm] of sets) {
             const zeros = [0, 0.5, 0.9, 1][random.int(4)];
             const a = values(m * k, zeros);
             const b = values(k * n, 0.1);
-            assertNear(
+            // Same terms, same order, same roundings: the same bits.
+            assert.deepEqual(
               wasm.matMul(a, b, m, k, n, transA, transB),
               cpuKernels.matMul(a, b, m, k, n, transA, transB),
-              k,
             );
+          }
+        }));
+
+      it('multiply pixel bytes like cpu, in place or picked by row', () =>
+        within(() => {
+          const sizes = [1, 2, 3, 5, 8, 10, 17, 33, 100, 784];
+          for (let trial = 0; trial < 40; trial++) {
+            const [m, k, n] = [0, 1, 2].map(
+              () => sizes[random.int(sizes.length)],
+            );
+            const transA = random.uniform() < 0.5;
+            // A [m, k] (or Aᵀ, [k, m]): `count` rows of `width` bytes.
+            const [count, width] = transA ? [k, m] : [m, k];
+            const images = count + random.int(5);
+            const set = pixelSet(images, width);
+            const rows = Uint32Array.from({ length: count }, () =>
+              random.int(images),
+            );
+            const own = set.slice(0, count * width);
+            const b = values((transA ? count : width) * n, 0.1);
+            const want = cpuKernels.matMulPixels(set, rows, b, m, k, n, transA);
+            assert.deepEqual(
+              wasm.matMulPixels(set, rows, b, m, k, n, transA),
+              want,
+            );
+            assert.deepEqual(
+              wasm.matMulPixels(own, null, b, m, k, n, transA),
+              cpuKernels.matMulPixels(own, null, b, m, k, n, transA),
+            );
+          }
+        }));
+
+      it('take gradient descent steps like cpu, weight decay included', () =>
+        within(() => {
+          for (const size of [1, 3, 4, 13, 1001]) {
+            const w1 = values(size, 0);
+            const w2 = w1.slice();
+            const g = values(size, 0.2);
+            const decay = size % 2 ? 0.01 : 0;
+            wasm.sgd(w1, g, 0.1, decay);
+            cpuKernels.sgd(w2, g, 0.1, decay);
+            assert.deepEqual(w1, w2);
           }
         }));
 
@@ -176,10 +225,9 @@ for (const [name, wasm] of sets) {
             for (const transA of [false, true]) {
               const a = values(m * k, 0.6);
               const b = values(k * n, 0);
-              assertNear(
+              assert.deepEqual(
                 wasm.matMul(a, b, m, k, n, transA, false),
                 cpuKernels.matMul(a, b, m, k, n, transA, false),
-                k,
               );
             }
           }

@@ -15,6 +15,7 @@ import type {
   ResultGradOp,
   UnaryOp,
 } from './kernels.js';
+import { gatherRows } from '../pixels.js';
 import type { WindowGeometry } from '../shape.js';
 import type { Heap } from './heap.js';
 import { floats, ints } from './workspace.js';
@@ -62,6 +63,55 @@ export interface WasmExports {
     rowStart: number,
     rowEnd: number,
     work: number,
+  ): void;
+  countPixels(
+    a: number,
+    count: number,
+    width: number,
+    starts: number,
+    first: number,
+  ): number;
+  packPixels(
+    a: number,
+    count: number,
+    width: number,
+    starts: number,
+    index: number,
+    value: number,
+  ): void;
+  matMulPixelRows(
+    starts: number,
+    index: number,
+    value: number,
+    rows: number,
+    width: number,
+    b: number,
+    c: number,
+    vectors: number,
+    rowStart: number,
+    rowEnd: number,
+    work: number,
+  ): void;
+  matMulTransAPixelRows(
+    starts: number,
+    index: number,
+    value: number,
+    rows: number,
+    width: number,
+    k: number,
+    b: number,
+    c: number,
+    vectors: number,
+    rowStart: number,
+    rowEnd: number,
+    work: number,
+  ): void;
+  sgd(
+    data: number,
+    grad: number,
+    n: number,
+    learningRate: number,
+    decay: number,
   ): void;
   adam(
     data: number,
@@ -186,6 +236,25 @@ const MIN_PARALLEL_ELEMENTS = 1 << 17;
 // Below this many elements, ReLU stays in TypeScript: the copies in and
 // out would cost more than the branches they save.
 const MIN_WASM_ELEMENTS = 1 << 12;
+
+// Pixel sets are packed this many images at a time, each slice copied
+// into the arena: the whole set never is.
+const PACK_SLICE_BYTES = 4 << 20;
+// The packed entries hold pixel indices as u16.
+const MAX_PACKED_WIDTH = 65536;
+
+/** A set of images packed to its nonzero pixels in the heap (pixels.ts). */
+interface PackedSet {
+  width: number;
+  count: number;
+  /** Byte offsets of i32 [count + 1] starts, u16 indices and u8 values. */
+  starts: number;
+  index: number;
+  value: number;
+}
+
+// By the images' array, whose bytes must not change once packed.
+const packedSets = new WeakMap<Uint8Array, PackedSet>();
 
 /**
  * True when conv2d goes input by input (conv2dScatterImages): for inputs
@@ -345,6 +414,134 @@ export function wasmKernels(
       if (width !== n) exports.cropColumns(cAt, m, width, outAt, n);
       deliver(out, outAt);
       return out;
+    });
+  }
+
+  /**
+   * `a` as images of `width` packed to their nonzero pixels, made on first
+   * use and kept until `a` is collected. NOTE: so `a` must not change.
+   */
+  function packedSet(a: Uint8Array, width: number): PackedSet {
+    const known = packedSets.get(a);
+    if (known !== undefined && known.width === width) return known;
+    const count = Math.floor(a.length / width);
+    const starts = heap.keep((count + 1) * 4, a);
+    const slice = Math.max(1, Math.floor(PACK_SLICE_BYTES / width));
+    // Calls fn(images, count, first) on each slice in the heap.
+    const eachSlice = (fn: (at: number, n: number, first: number) => void) => {
+      for (let first = 0; first < count; first += slice) {
+        const n = Math.min(slice, count - first);
+        scoped(() => {
+          const images = a.subarray(first * width, (first + n) * width);
+          fn(heap.place(images), n, first);
+        });
+      }
+    };
+
+    // Count first, to size the entries, then pack.
+    let total = 0;
+    eachSlice((at, n, first) => {
+      const from = starts + first * 4;
+      total = exports.countPixels(at, n, width, from, total);
+    });
+    // The kernels read up to 3 entries past an image's last.
+    const index = heap.keep(total * 2 + 8, a);
+    const value = heap.keep(total + 4, a);
+    eachSlice((at, n, first) => {
+      exports.packPixels(at, n, width, starts + first * 4, index, value);
+    });
+    const set = { width, count, starts, index, value };
+    packedSets.set(a, set);
+    return set;
+  }
+
+  /** matMulPixels for rows of a set of images, read packed and in place. */
+  function pixelRowsProduct(
+    a: Uint8Array,
+    rows: Uint32Array,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+  ): Float32Array {
+    const width = transA ? m : k;
+    const set = packedSet(a, width);
+    for (const row of rows) {
+      if (row >= set.count) {
+        throw new RangeError(
+          `matMulPixels: expected rows below ${set.count} but found ${row}`,
+        );
+      }
+    }
+    const out = floats(m * n, false);
+    if (out.length === 0) return out;
+    return scoped(() => {
+      const vectors = Math.ceil(n / 4);
+      const paddedN = vectors * 4;
+      const rowsAt = heap.place(rows);
+      const bAt = padded(heap.place(b), k, n, paddedN);
+      const outAt = target(out);
+      const cAt = paddedN === n ? outAt : heap.take(m * paddedN * 4);
+      const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
+      const ranges = split(m, parts);
+      // Each thread expands one image's entries at a time: an offset and a
+      // value each, for a whole row or its share of rows of C.
+      const most = transA ? Math.ceil(m / parts) : width;
+      const workBytes = Math.ceil((8 * (most + 4)) / 64) * 64;
+      const work = heap.take(ranges.length * workBytes);
+      const { starts, index, value } = set;
+      run(
+        transA ? 'matMulTransAPixelRows' : 'matMulPixelRows',
+        ranges.map(([start, end], t) => [
+          starts,
+          index,
+          value,
+          rowsAt,
+          width,
+          ...(transA ? [k] : []),
+          bAt,
+          cAt,
+          vectors,
+          start,
+          end,
+          work + t * workBytes,
+        ]),
+      );
+      if (paddedN !== n) exports.cropColumns(cAt, m, paddedN, outAt, n);
+      deliver(out, outAt);
+      return out;
+    });
+  }
+
+  function matMulPixels(
+    a: Uint8Array,
+    rows: Uint32Array | null,
+    b: Float32Array,
+    m: number,
+    k: number,
+    n: number,
+    transA: boolean,
+  ): Float32Array {
+    if (rows === null) return product(a, b, m, k, n, transA, false);
+    const width = transA ? m : k;
+    if (width < MAX_PACKED_WIDTH) {
+      return pixelRowsProduct(a, rows, b, m, k, n, transA);
+    }
+    return product(gatherRows(a, rows, width), b, m, k, n, transA, false);
+  }
+
+  function sgd(
+    weights: Float32Array,
+    dWeights: Float32Array,
+    learningRate: number,
+    decay: number,
+  ): void {
+    scoped(() => {
+      const wAt = heap.place(weights);
+      const dAt = heap.place(dWeights);
+      exports.sgd(wAt, dAt, weights.length, learningRate, decay);
+      deliver(weights, wAt);
     });
   }
 
@@ -673,8 +870,8 @@ export function wasmKernels(
     adam,
     name: team ? `wasm-${threads}` : 'wasm',
     matMul: product,
-    matMulPixels: (a, b, m, k, n, transA) =>
-      product(a, b, m, k, n, transA, false),
+    matMulPixels,
+    sgd,
     conv2d,
     conv2dGrad,
     maxPool,

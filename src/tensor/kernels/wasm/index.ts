@@ -3,5 +3,6 @@
 
 export * from './matmul';
 export * from './update';
+export * from './pixels';
 export * from './conv';
 export * from './pool';

@@ -4,8 +4,9 @@
 // kept in registers. Pointers and strides are in bytes; every matrix is
 // row-major with rows padded to whole vectors of 4 floats.
 //
-// NOTE: the blocks of width 8, 4, 3, 2 and 1 repeat one pattern on purpose: they are
-// the hot loops, and AssemblyScript has no macros to stamp them out.
+// The bands of columns are multiplied in bands.ts.
+
+import { rowBands, scatterBands, UNIT } from './bands';
 
 // Rows of A are packed four entries at a time: a group of four with any
 // nonzero is kept whole (its zeros cost a few wasted multiply-adds) so that
@@ -68,9 +69,6 @@ function pack(
   return count;
 }
 
-/** The float32 value of a pixel byte, as the data pipeline scales it. */
-// @ts-ignore: AssemblyScript's decorator
-@inline const UNIT: f32 = <f32>1 / <f32>255;
 
 /** Four bytes (u32 lanes) as floats scaled by 1/255 (signed conversion:
  * the one x64 has an instruction for, exact for 0..255). */
@@ -137,145 +135,6 @@ function packBytes(
   return count;
 }
 
-// out[0:w] = sum over the packed entries q of values[q] * b[offsets[q]],
-// w vectors wide; `b` already points at the band's first column.
-
-@inline
-function dot8(b: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-  for (let q = 0; q < n; q++) {
-    const s = f32x4.splat(load<f32>(values + (<usize>q << 2)));
-    const r = b + <usize>load<i32>(offsets + (<usize>q << 2));
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(r, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(r, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(s, v128.load(r, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(s, v128.load(r, 48)));
-    c4 = f32x4.add(c4, f32x4.mul(s, v128.load(r, 64)));
-    c5 = f32x4.add(c5, f32x4.mul(s, v128.load(r, 80)));
-    c6 = f32x4.add(c6, f32x4.mul(s, v128.load(r, 96)));
-    c7 = f32x4.add(c7, f32x4.mul(s, v128.load(r, 112)));
-  }
-  v128.store(out, c0, 0);
-  v128.store(out, c1, 16);
-  v128.store(out, c2, 32);
-  v128.store(out, c3, 48);
-  v128.store(out, c4, 64);
-  v128.store(out, c5, 80);
-  v128.store(out, c6, 96);
-  v128.store(out, c7, 112);
-}
-
-@inline
-function dot4(b: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = c0, c2 = c0, c3 = c0, d0 = c0, d1 = c0, d2 = c0, d3 = c0;
-  // Two entries a step, on two sets of sums: n is a multiple of 4.
-  for (let q = 0; q < n; q += 2) {
-    const at = <usize>q << 2;
-    const s = f32x4.splat(load<f32>(values + at));
-    const t = f32x4.splat(load<f32>(values + at, 4));
-    const r = b + <usize>load<i32>(offsets + at);
-    const u = b + <usize>load<i32>(offsets + at, 4);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(r, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(r, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(s, v128.load(r, 32)));
-    c3 = f32x4.add(c3, f32x4.mul(s, v128.load(r, 48)));
-    d0 = f32x4.add(d0, f32x4.mul(t, v128.load(u, 0)));
-    d1 = f32x4.add(d1, f32x4.mul(t, v128.load(u, 16)));
-    d2 = f32x4.add(d2, f32x4.mul(t, v128.load(u, 32)));
-    d3 = f32x4.add(d3, f32x4.mul(t, v128.load(u, 48)));
-  }
-  v128.store(out, f32x4.add(c0, d0), 0);
-  v128.store(out, f32x4.add(c1, d1), 16);
-  v128.store(out, f32x4.add(c2, d2), 32);
-  v128.store(out, f32x4.add(c3, d3), 48);
-}
-
-@inline
-function dot3(b: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = c0, c2 = c0, d0 = c0, d1 = c0, d2 = c0;
-  // Two entries a step, on two sets of sums: n is a multiple of 4.
-  for (let q = 0; q < n; q += 2) {
-    const at = <usize>q << 2;
-    const s = f32x4.splat(load<f32>(values + at));
-    const t = f32x4.splat(load<f32>(values + at, 4));
-    const r = b + <usize>load<i32>(offsets + at);
-    const u = b + <usize>load<i32>(offsets + at, 4);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(r, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(r, 16)));
-    c2 = f32x4.add(c2, f32x4.mul(s, v128.load(r, 32)));
-    d0 = f32x4.add(d0, f32x4.mul(t, v128.load(u, 0)));
-    d1 = f32x4.add(d1, f32x4.mul(t, v128.load(u, 16)));
-    d2 = f32x4.add(d2, f32x4.mul(t, v128.load(u, 32)));
-  }
-  v128.store(out, f32x4.add(c0, d0), 0);
-  v128.store(out, f32x4.add(c1, d1), 16);
-  v128.store(out, f32x4.add(c2, d2), 32);
-}
-
-@inline
-function dot2(b: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  let c0 = f32x4.splat(0);
-  let c1 = c0, d0 = c0, d1 = c0;
-  // Two entries a step, on two sets of sums: n is a multiple of 4.
-  for (let q = 0; q < n; q += 2) {
-    const at = <usize>q << 2;
-    const s = f32x4.splat(load<f32>(values + at));
-    const t = f32x4.splat(load<f32>(values + at, 4));
-    const r = b + <usize>load<i32>(offsets + at);
-    const u = b + <usize>load<i32>(offsets + at, 4);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(r, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(r, 16)));
-    d0 = f32x4.add(d0, f32x4.mul(t, v128.load(u, 0)));
-    d1 = f32x4.add(d1, f32x4.mul(t, v128.load(u, 16)));
-  }
-  v128.store(out, f32x4.add(c0, d0), 0);
-  v128.store(out, f32x4.add(c1, d1), 16);
-}
-
-@inline
-function dot1(b: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  let c0 = f32x4.splat(0);
-  let d0 = c0;
-  // Two entries a step, on two sets of sums: n is a multiple of 4.
-  for (let q = 0; q < n; q += 2) {
-    const at = <usize>q << 2;
-    const s = f32x4.splat(load<f32>(values + at));
-    const t = f32x4.splat(load<f32>(values + at, 4));
-    const r = b + <usize>load<i32>(offsets + at);
-    const u = b + <usize>load<i32>(offsets + at, 4);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(r, 0)));
-    d0 = f32x4.add(d0, f32x4.mul(t, v128.load(u, 0)));
-  }
-  v128.store(out, f32x4.add(c0, d0), 0);
-}
-
-/** One row of C from a packed row of A: every band of columns in turn. */
-function rowBands(
-  b: usize,
-  out: usize,
-  vectors: i32,
-  n: i32,
-  offsets: usize,
-  values: usize,
-): void {
-  let v = 0;
-  for (; v + 8 <= vectors; v += 8) {
-    dot8(b + (<usize>v << 4), out + (<usize>v << 4), n, offsets, values);
-  }
-  if (v + 4 <= vectors) {
-    dot4(b + (<usize>v << 4), out + (<usize>v << 4), n, offsets, values);
-    v += 4;
-  }
-  const left = vectors - v;
-  const band = <usize>v << 4;
-  if (left == 3) dot3(b + band, out + band, n, offsets, values);
-  else if (left == 2) dot2(b + band, out + band, n, offsets, values);
-  else if (left == 1) dot1(b + band, out + band, n, offsets, values);
-}
-
 /**
  * C[i, :] = A[i, :] · B for rows i in [rowStart, rowEnd): A is [m, k]
  * floats (unpadded), B [k, vectors * 4], C [m, vectors * 4]. `work` holds
@@ -317,80 +176,6 @@ export function matMulRowsBytes(
     const n = packBytes(a + <usize>i * <usize>k, k, stride, work, values);
     rowBands(b, c + <usize>i * <usize>stride, vectors, n, work, values);
   }
-}
-
-// out[offsets[q]] += values[q] * the w vectors at `row`, for each packed q.
-
-@inline
-function axpy4(row: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  const b0 = v128.load(row, 0);
-  const b1 = v128.load(row, 16);
-  const b2 = v128.load(row, 32);
-  const b3 = v128.load(row, 48);
-  for (let q = 0; q < n; q++) {
-    const s = f32x4.splat(load<f32>(values + (<usize>q << 2)));
-    const r = out + <usize>load<i32>(offsets + (<usize>q << 2));
-    v128.store(r, f32x4.add(v128.load(r, 0), f32x4.mul(s, b0)), 0);
-    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(s, b1)), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), f32x4.mul(s, b2)), 32);
-    v128.store(r, f32x4.add(v128.load(r, 48), f32x4.mul(s, b3)), 48);
-  }
-}
-
-@inline
-function axpy3(row: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  const b0 = v128.load(row, 0);
-  const b1 = v128.load(row, 16);
-  const b2 = v128.load(row, 32);
-  for (let q = 0; q < n; q++) {
-    const s = f32x4.splat(load<f32>(values + (<usize>q << 2)));
-    const r = out + <usize>load<i32>(offsets + (<usize>q << 2));
-    v128.store(r, f32x4.add(v128.load(r, 0), f32x4.mul(s, b0)), 0);
-    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(s, b1)), 16);
-    v128.store(r, f32x4.add(v128.load(r, 32), f32x4.mul(s, b2)), 32);
-  }
-}
-
-@inline
-function axpy2(row: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  const b0 = v128.load(row, 0);
-  const b1 = v128.load(row, 16);
-  for (let q = 0; q < n; q++) {
-    const s = f32x4.splat(load<f32>(values + (<usize>q << 2)));
-    const r = out + <usize>load<i32>(offsets + (<usize>q << 2));
-    v128.store(r, f32x4.add(v128.load(r, 0), f32x4.mul(s, b0)), 0);
-    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(s, b1)), 16);
-  }
-}
-
-@inline
-function axpy1(row: usize, out: usize, n: i32, offsets: usize, values: usize): void {
-  const b0 = v128.load(row, 0);
-  for (let q = 0; q < n; q++) {
-    const s = f32x4.splat(load<f32>(values + (<usize>q << 2)));
-    const r = out + <usize>load<i32>(offsets + (<usize>q << 2));
-    v128.store(r, f32x4.add(v128.load(r, 0), f32x4.mul(s, b0)), 0);
-  }
-}
-
-/** Scatters B's row at `row` onto the packed rows of C, band by band. */
-function scatterBands(
-  row: usize,
-  first: usize,
-  vectors: i32,
-  n: i32,
-  offsets: usize,
-  values: usize,
-): void {
-  let v = 0;
-  for (; v + 4 <= vectors; v += 4) {
-    axpy4(row + (<usize>v << 4), first + (<usize>v << 4), n, offsets, values);
-  }
-  const left = vectors - v;
-  const band = <usize>v << 4;
-  if (left == 3) axpy3(row + band, first + band, n, offsets, values);
-  else if (left == 2) axpy2(row + band, first + band, n, offsets, values);
-  else if (left == 1) axpy1(row + band, first + band, n, offsets, values);
 }
 
 /**

@@ -50,3 +50,44 @@ export function adam(
     store<f32>(data + at, w - (step * mt) / (sqrt<f32>(vt * unbias) + epsilon));
   }
 }
+
+/**
+ * One gradient-descent step over n weights at `data` with gradients at
+ * `grad`: w -= learningRate * (g + decay * w), in double precision and
+ * rounded once to float32, exactly as the plain TypeScript loop does.
+ */
+export function sgd(
+  data: usize,
+  grad: usize,
+  n: i32,
+  learningRate: f64,
+  decay: f64,
+): void {
+  const rate = f64x2.splat(learningRate);
+  const d = f64x2.splat(decay);
+  const vectorBytes = <usize>(n & ~3) << 2;
+  for (let at: usize = 0; at < vectorBytes; at += 16) {
+    const w = v128.load(data + at);
+    const g = v128.load(grad + at);
+    // Lanes 2 and 3 moved down, to be widened like lanes 0 and 1.
+    const wHigh = i32x4.shuffle(w, w, 2, 3, 0, 1);
+    const gHigh = i32x4.shuffle(g, g, 2, 3, 0, 1);
+    const low = descend(f64x2.promote_low_f32x4(w), f64x2.promote_low_f32x4(g), rate, d);
+    const high = descend(f64x2.promote_low_f32x4(wHigh), f64x2.promote_low_f32x4(gHigh), rate, d);
+    const lows = f32x4.demote_f64x2_zero(low);
+    const highs = f32x4.demote_f64x2_zero(high);
+    v128.store(data + at, i32x4.shuffle(lows, highs, 0, 1, 4, 5));
+  }
+  for (let at = vectorBytes; at < <usize>n << 2; at += 4) {
+    const w = <f64>load<f32>(data + at);
+    const g = <f64>load<f32>(grad + at);
+    store<f32>(data + at, <f32>(w - learningRate * (g + decay * w)));
+  }
+}
+
+/** w - rate * (g + decay * w), two doubles at a time. */
+// @ts-ignore: AssemblyScript's decorator
+@inline
+function descend(w: v128, g: v128, rate: v128, decay: v128): v128 {
+  return f64x2.sub(w, f64x2.mul(rate, f64x2.add(g, f64x2.mul(decay, w))));
+}
