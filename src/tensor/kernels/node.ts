@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { engineHeap } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { createTeam } from './team.js';
-import { wasmKernels, type WasmExports } from './wasm.js';
+import { kernelImports, wasmKernels, type WasmExports } from './wasm.js';
 
 const MODULE_URL = new URL('./wasm/kernels.wasm', import.meta.url);
 
@@ -24,7 +24,7 @@ export function instantiate(
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
 ) {
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const instance = new WebAssembly.Instance(module, kernelImports(memory));
   return instance.exports as unknown as WasmExports;
 }
 

@@ -201,6 +201,61 @@ for (const [name, wasm] of sets) {
           }
         }));
 
+      it('take softmax and the literal cross-entropy like cpu, bit for bit', () =>
+        within(() => {
+          const same = (a: Float32Array, b: Float32Array) =>
+            // Element by element: NaN is NaN whatever its sign bit.
+            assert.deepEqual([...a], [...b]);
+          for (const [rows, classes] of [
+            [1, 1],
+            [3, 10],
+            [100, 10],
+            [7, 13],
+          ]) {
+            // Wide logits, so that some probabilities underflow to 0, and
+            // soft labels, some of them on those.
+            const logits = values(rows * classes, 0.1).map((x) => x * 40);
+            const oneHot = values(rows * classes, 0.5).map(Math.abs);
+            for (const first of [1, NaN]) {
+              logits[0] = first;
+              const want = cpuKernels.literalCrossEntropy(
+                logits,
+                oneHot,
+                rows,
+                classes,
+              );
+              const got = wasm.literalCrossEntropy(
+                logits,
+                oneHot,
+                rows,
+                classes,
+              );
+              same(got.loss, want.loss);
+              same(got.probs, want.probs);
+              same(
+                wasm.softmax(logits, rows, classes, 1),
+                cpuKernels.softmax(logits, rows, classes, 1),
+              );
+              same(
+                wasm.literalCrossEntropyGrad(
+                  want.probs,
+                  oneHot,
+                  0.7,
+                  rows,
+                  classes,
+                ),
+                cpuKernels.literalCrossEntropyGrad(
+                  want.probs,
+                  oneHot,
+                  0.7,
+                  rows,
+                  classes,
+                ),
+              );
+            }
+          }
+        }));
+
       it('take gradient descent steps like cpu, weight decay included', () =>
         within(() => {
           for (const size of [1, 3, 4, 13, 1001]) {

@@ -20,6 +20,15 @@ import type { WindowGeometry } from '../shape.js';
 import type { Heap } from './heap.js';
 import { floats, ints } from './workspace.js';
 
+/**
+ * What an instance of kernels.wasm imports: the engine heap's memory, and
+ * JavaScript's own exp and log, so that its results are the plain
+ * kernels' bit for bit.
+ */
+export function kernelImports(memory: WebAssembly.Memory) {
+  return { env: { memory }, Math: { exp: Math.exp, log: Math.log } };
+}
+
 /** The functions kernels.wasm exports; pointers are byte offsets. */
 export interface WasmExports {
   matMulRows(
@@ -105,6 +114,27 @@ export interface WasmExports {
     rowStart: number,
     rowEnd: number,
     work: number,
+  ): void;
+  softmaxRows(
+    logits: number,
+    probs: number,
+    rows: number,
+    classes: number,
+  ): void;
+  literalCrossEntropy(
+    logits: number,
+    oneHot: number,
+    probs: number,
+    rows: number,
+    classes: number,
+  ): number;
+  literalCrossEntropyGrad(
+    probs: number,
+    oneHot: number,
+    dLoss: number,
+    dLogits: number,
+    rows: number,
+    classes: number,
   ): void;
   sgd(
     data: number,
@@ -545,6 +575,71 @@ export function wasmKernels(
     });
   }
 
+  function softmax(
+    x: Float32Array,
+    outer: number,
+    dim: number,
+    inner: number,
+  ): Float32Array {
+    if (inner !== 1) return cpuKernels.softmax(x, outer, dim, inner);
+    const probs = floats(x.length, false);
+    scoped(() => {
+      const probsAt = target(probs);
+      exports.softmaxRows(heap.place(x), probsAt, outer, dim);
+      deliver(probs, probsAt);
+    });
+    return probs;
+  }
+
+  function literalCrossEntropy(
+    logits: Float32Array,
+    oneHot: Float32Array,
+    rows: number,
+    classes: number,
+  ): { loss: Float32Array; probs: Float32Array } {
+    const probs = floats(rows * classes, false);
+    const loss = floats(1, false);
+    scoped(() => {
+      const probsAt = target(probs);
+      const logitsAt = heap.place(logits);
+      const oneHotAt = heap.place(oneHot);
+      loss[0] = exports.literalCrossEntropy(
+        logitsAt,
+        oneHotAt,
+        probsAt,
+        rows,
+        classes,
+      );
+      deliver(probs, probsAt);
+    });
+    return { loss, probs };
+  }
+
+  function literalCrossEntropyGrad(
+    probs: Float32Array,
+    oneHot: Float32Array,
+    dLoss: number,
+    rows: number,
+    classes: number,
+  ): Float32Array {
+    const dLogits = floats(rows * classes, false);
+    scoped(() => {
+      const dLogitsAt = target(dLogits);
+      const probsAt = heap.place(probs);
+      const oneHotAt = heap.place(oneHot);
+      exports.literalCrossEntropyGrad(
+        probsAt,
+        oneHotAt,
+        dLoss,
+        dLogitsAt,
+        rows,
+        classes,
+      );
+      deliver(dLogits, dLogitsAt);
+    });
+    return dLogits;
+  }
+
   function adam(
     weights: Float32Array,
     dWeights: Float32Array,
@@ -871,6 +966,9 @@ export function wasmKernels(
     name: team ? `wasm-${threads}` : 'wasm',
     matMul: product,
     matMulPixels,
+    softmax,
+    literalCrossEntropy,
+    literalCrossEntropyGrad,
     sgd,
     conv2d,
     conv2dGrad,

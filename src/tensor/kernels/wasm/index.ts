@@ -6,3 +6,4 @@ export * from './update';
 export * from './pixels';
 export * from './conv';
 export * from './pool';
+export * from './softmax';

@@ -121,6 +121,34 @@ function expand(
 }
 
 /**
+ * Reads a word from every cache line of the entries of images rows[i],
+ * i in [rowStart, rowEnd), and returns their xor. A batch's images lie
+ * anywhere in a set of many megabytes: loads that do not wait on each
+ * other bring them in from memory together, where the product would wait
+ * for each in turn.
+ */
+// @ts-ignore: AssemblyScript's decorator
+@inline
+function touchRows(
+  starts: usize,
+  index: usize,
+  value: usize,
+  rows: usize,
+  rowStart: i32,
+  rowEnd: i32,
+): i32 {
+  let seen = 0;
+  for (let i = rowStart; i < rowEnd; i++) {
+    const image = <usize>load<u32>(rows + (<usize>i << 2));
+    const from = <usize>load<i32>(starts + (image << 2));
+    const to = <usize>load<i32>(starts + (image << 2), 4);
+    for (let at = from << 1; at < to << 1; at += 64) seen ^= load<u8>(index + at);
+    for (let at = from; at < to; at += 64) seen ^= load<u8>(value + at);
+  }
+  return seen;
+}
+
+/**
  * C[i, :] = P[i, :] · B for rows i in [rowStart, rowEnd), where P's row i
  * is image rows[i] of the packed set (starts, index, value) of `width`
  * pixels. B is [width, vectors * 4], C [m, vectors * 4]. `work` holds
@@ -141,6 +169,7 @@ export function matMulPixelRows(
 ): void {
   const stride = vectors << 4;
   const values = work + (<usize>(width + 4) << 2);
+  store<i32>(work, touchRows(starts, index, value, rows, rowStart, rowEnd));
   for (let i = rowStart; i < rowEnd; i++) {
     const image = <usize>load<u32>(rows + (<usize>i << 2));
     const from = load<i32>(starts + (image << 2));
