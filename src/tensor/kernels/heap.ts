@@ -156,9 +156,12 @@ export class Heap {
 
   /** A zeroed lasting block of `size` (aligned) bytes. */
   private block(size: number): number {
-    const at = this.free.get(size)?.pop() ?? this.carveLasting(size);
-    this.u8.fill(0, at, at + size);
-    return at;
+    const reused = this.free.get(size)?.pop();
+    // Memory never carved before is zeros already (a WebAssembly memory
+    // grows zeroed); only a block given back holds old bytes.
+    if (reused === undefined) return this.carveLasting(size);
+    this.u8.fill(0, reused, reused + size);
+    return reused;
   }
 
   private freeBlock(at: number, bytes: number): void {
