@@ -141,6 +141,10 @@ describe('mnistlab bench', () => {
       'pytorch',
       '--python',
       '/nonexistent/python3',
+      // A script that exists wherever the checkout is, so that the
+      // missing Python is what the note names.
+      '--pytorch-script',
+      fileURLToPath(import.meta.url),
     );
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.split('\n');
