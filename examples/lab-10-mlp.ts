@@ -14,7 +14,7 @@ import {
   readDataSets,
 } from '../src/index.js';
 
-const mnist = readDataSets(process.argv[2] ?? defaultDataDir());
+const mnist = readDataSets(process.argv[2] || defaultDataDir());
 
 // parameters
 const learningRate = 0.001;

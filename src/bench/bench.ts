@@ -87,6 +87,8 @@ export interface BenchEvent {
   state: 'started' | 'done' | BenchNote['kind'];
   /** Wall time of the run so far; 0 when started or skipped. */
   seconds: number;
+  /** Which of a runner's runs this is ("1 thread"), when it has several. */
+  detail?: string;
 }
 
 export interface BenchCallbacks {
@@ -103,6 +105,8 @@ interface Job {
   args: string[];
   /** The row's runner when the child's report names none. */
   label?: string;
+  /** Which of a runner's runs this is, for the progress lines. */
+  detail?: string;
 }
 
 /** Runs every configuration of `settings` on ours and on the peers. */
@@ -213,6 +217,7 @@ async function runPytorch(
       role: 'peer',
       command: settings.python,
       args: [settings.pytorchScript, settings.dataDir, config, `${threads}`],
+      detail: threadCount(threads),
     });
     if (row) tried.push(row);
   }
@@ -228,8 +233,8 @@ async function runPytorch(
       kind: 'info',
       text:
         `trained in ${times.join(' and ')} on ` +
-        `${PYTORCH_THREADS.join(' and ')} threads; the table keeps ` +
-        `${fastest.threads}`,
+        `${PYTORCH_THREADS.join(' and ')} threads; the table keeps the ` +
+        `${fastest.threads}-thread run`,
     });
   }
   return fastest;
@@ -242,10 +247,10 @@ async function runJob(
   notes: BenchNote[],
   progress: (event: BenchEvent) => void,
 ): Promise<BenchRow | null> {
-  const { config, runner } = job;
+  const { config, runner, detail } = job;
   const end = (kind: BenchNote['kind'], text: string, seconds: number) => {
     notes.push({ runner, config, kind, text });
-    progress({ config, runner, state: kind, seconds });
+    progress({ config, runner, state: kind, seconds, detail });
     return null;
   };
   const expected = expectedSeconds(runner, config);
@@ -258,7 +263,7 @@ async function runJob(
     );
   }
 
-  progress({ config, runner, state: 'started', seconds: 0 });
+  progress({ config, runner, state: 'started', seconds: 0, detail });
   const outcome = await runChild(job.command, job.args, maxSeconds);
   const seconds = outcome.wallSeconds;
   if (outcome.status !== 'exited' || outcome.code !== 0) {
@@ -286,7 +291,7 @@ async function runJob(
     threads: optional('threads'),
     oursPerPeer: null,
   };
-  progress({ config, runner, state: 'done', seconds });
+  progress({ config, runner, state: 'done', seconds, detail });
   return row;
 }
 
@@ -302,8 +307,13 @@ function runnerLabel(report: Record<string, unknown>): string {
       : String(report.peer ?? 'peer').replace('-', ' ');
   const threads = report.threads;
   return typeof threads === 'number'
-    ? `${name}, ${threads} thread${threads === 1 ? '' : 's'}`
+    ? `${name}, ${threadCount(threads)}`
     : name;
+}
+
+/** "1 thread", "2 threads". */
+function threadCount(threads: number): string {
+  return `${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
 /**

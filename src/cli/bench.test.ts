@@ -85,8 +85,9 @@ describe('progressLine', () => {
         runner: 'pytorch',
         state: 'done',
         seconds: 3.14159,
+        detail: '2 threads',
       }),
-      'bench: mlp     pytorch        done 3.14 s',
+      'bench: mlp     pytorch        done 3.14 s (2 threads)',
     );
     assert.equal(
       progressLine({

@@ -119,9 +119,10 @@ export function progressLine(event: BenchEvent): string {
     event.state === 'started' || event.state === 'skipped'
       ? ''
       : ` ${event.seconds.toFixed(2)} s`;
+  const detail = event.detail === undefined ? '' : ` (${event.detail})`;
   return (
     `bench: ${event.config.padEnd(7)} ${event.runner.padEnd(14)} ` +
-    `${event.state}${seconds}`
+    `${event.state}${seconds}${detail}`
   );
 }
 

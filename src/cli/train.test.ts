@@ -209,6 +209,14 @@ describe('mnistlab train refuses bad flags with exit code 2', () => {
         'invalid. Expected a positive number.',
     ],
     [['--epochs'], "error: option '--epochs <n>' argument missing"],
+    [
+      ['--threads', '0'],
+      "error: option '--threads <n>' argument '0' is invalid. Expected a positive integer.",
+    ],
+    [
+      ['--kernels', 'cpu', '--threads', '2'],
+      'error: --threads applies to the wasm kernels; the cpu ones run on one thread',
+    ],
     [['--no-such-flag'], "error: unknown option '--no-such-flag'"],
   ];
   for (const [args, message] of cases) {

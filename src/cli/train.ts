@@ -71,7 +71,7 @@ interface TrainOptions {
   sample: boolean;
   json?: boolean;
   kernels: KernelsName;
-  threads: number;
+  threads?: number;
 }
 
 export function trainCommand(): Command {
@@ -170,9 +170,8 @@ export function trainCommand(): Command {
     )
     .option(
       '--threads <n>',
-      'threads for large matrix products (default: one per core)',
+      'threads of the wasm kernels for large ops (default: one per core)',
       positiveIntUpTo(MAX_THREADS, 'a sensible thread count'),
-      availableParallelism(),
     )
     .option('--verbose', 'show stack traces of errors')
     .addHelpText(
@@ -186,8 +185,16 @@ export function trainCommand(): Command {
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
+  if (options.kernels === 'cpu' && options.threads !== undefined) {
+    throw new UserError(
+      '--threads applies to the wasm kernels; the cpu ones run on one thread',
+      USAGE_EXIT,
+    );
+  }
   setKernels(
-    options.kernels === 'cpu' ? cpuKernels : nodeWasmKernels(options.threads),
+    options.kernels === 'cpu'
+      ? cpuKernels
+      : nodeWasmKernels(options.threads ?? availableParallelism()),
   );
   const layerModel =
     options.layers !== undefined || options.model !== 'softmax';

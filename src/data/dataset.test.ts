@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { floats, withWorkspace } from '../tensor/kernels/workspace.js';
 import { DataSet, type Batch } from './dataset.js';
 import { fixtureLabel, fixturePixels } from './fixtures.js';
 
@@ -206,6 +207,26 @@ describe('DataSet.nextBatch', () => {
     }
     // The fifth epoch ended exactly with the batch: counted on the next call.
     assert.equal(shuffled.epochsCompleted, 4);
+  });
+
+  it('keeps the pixels of a batch made outside a workspace', () => {
+    // The same first batch, from a twin set.
+    const want = indicesOf(makeSet(50).nextBatch(10));
+    const set = makeSet(50);
+    const batch = set.nextBatch(10);
+    // Asked for first inside one, then used after others have run.
+    withWorkspace(() => batch.pixels);
+    for (let i = 0; i < 3; i++) {
+      withWorkspace(() => {
+        floats(1000).fill(7);
+        set.nextBatch(10).pixels.fill(9);
+      });
+    }
+    const fromPixels = Array.from({ length: batch.size }, (_, row) => {
+      const at = row * SIZE;
+      return batch.pixels[at + 1] + 256 * batch.pixels[at + 2];
+    });
+    assert.deepEqual(fromPixels, want);
   });
 
   it('rejects batch sizes that are not positive integers', () => {

@@ -3,7 +3,7 @@
 // and scaled to float32 only then. A batch gathered in a workspace lives in
 // it (see withWorkspace). No augmentation, no prefetching.
 
-import { bytes, floats } from '../tensor/kernels/workspace.js';
+import { bytes, floats, inWorkspace } from '../tensor/kernels/workspace.js';
 import { gatherRows, pixelsToFloat32 } from '../tensor/pixels.js';
 import { Random } from '../util/random.js';
 
@@ -189,13 +189,18 @@ export class DataSet {
     }
 
     const all = this.images;
+    // A batch made outside a workspace keeps its pixels even when they
+    // are first asked for inside one.
+    const lasting = !inWorkspace();
     let pixels: Uint8Array | undefined;
     let images: Float32Array | undefined;
     return {
       size,
       rows: picked,
       get pixels() {
-        return (pixels ??= gatherRows(all, picked, width));
+        return (pixels ??= lasting
+          ? gatherRows(all, picked, width, new Uint8Array(size * width))
+          : gatherRows(all, picked, width));
       },
       get images() {
         return (images ??= pixelsToFloat32(this.pixels));

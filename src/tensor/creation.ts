@@ -28,6 +28,18 @@ export function pixelTensor(
   shape: Shape,
   rows?: Uint32Array,
 ): Tensor {
+  if (!(pixels instanceof Uint8Array)) {
+    throw new TypeError(
+      'pixelTensor: expected pixels as a Uint8Array of bytes but found ' +
+        (pixels as object)?.constructor?.name,
+    );
+  }
+  if (rows !== undefined && rows.length !== shape[0]) {
+    throw new RangeError(
+      `pixelTensor: expected one row for each of the ${shape[0]} rows of ` +
+        `${formatShape(shape)} but found ${rows.length}`,
+    );
+  }
   return new Tensor(pixels, shape, { rows });
 }
 

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { Random } from '../util/random.js';
-import { randomNormal, scalar, tensor, variable } from './creation.js';
+import {
+  pixelTensor,
+  randomNormal,
+  scalar,
+  tensor,
+  variable,
+} from './creation.js';
 import { gradCheck } from './gradcheck.js';
 import {
   add,
@@ -322,5 +328,53 @@ describe('backward', () => {
     assert.throws(() => variable(tensor([1, 2])).backward(), {
       message: 'backward: expected a scalar loss but found shape [2]',
     });
+  });
+});
+
+describe('pixelTensor', () => {
+  // Three images of 2x2 pixels.
+  const set = Uint8Array.of(0, 255, 51, 0, 102, 0, 0, 204, 0, 0, 0, 0);
+  const scale = (bytes: number[]) =>
+    Float32Array.from(bytes, (b) => Math.fround(b * Math.fround(1 / 255)));
+
+  it('picks rows in place: values, products and gradients as floats', () => {
+    const rows = Uint32Array.of(2, 0, 1, 0);
+    const picked = pixelTensor(set, [4, 4], rows);
+    const floats = tensor(
+      scale([0, 0, 0, 0, 0, 255, 51, 0, 102, 0, 0, 204, 0, 255, 51, 0]),
+      [4, 4],
+    );
+    assert.deepEqual(picked.data, floats.data);
+    const w = variable(normal(4, 3));
+    const want = matMul(floats, w);
+    assert.deepEqual(matMul(picked, w).data, want.data);
+    sum(want).backward();
+    const dW = w.grad!.slice();
+    w.grad = null;
+    sum(matMul(picked, w)).backward();
+    assert.deepEqual(w.grad, dW);
+    // Regrouped by a reshape, the rows are gathered first.
+    const pairs = reshape(picked, [2, 8]);
+    assert.deepEqual(matMul(pairs, normal(8, 2)).shape, [2, 2]);
+    assert.deepEqual(pairs.data, reshape(floats, [2, 8]).data);
+  });
+
+  it('refuses rows that do not fit the shape or the set', () => {
+    assert.throws(
+      () => pixelTensor(set, [2, 4], Uint32Array.of(0, 3)),
+      /expected 2 rows of pixel bytes for shape \[2, 4\] but found row 3 of only 3/,
+    );
+    assert.throws(
+      () => pixelTensor(set, [4, 4], Uint32Array.of(0, 1)),
+      /expected one row for each of the 4 rows of \[4, 4\] but found 2/,
+    );
+    assert.throws(
+      () => pixelTensor(set, [1, 4], Int32Array.of(-1) as never),
+      /expected pixel rows as a Uint32Array but found Int32Array/,
+    );
+    assert.throws(
+      () => pixelTensor(new Uint8ClampedArray(4) as never, [1, 4]),
+      /expected pixels as a Uint8Array of bytes but found Uint8ClampedArray/,
+    );
   });
 });

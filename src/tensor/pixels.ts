@@ -17,14 +17,14 @@ export function pixelsToFloat32(pixels: Uint8Array): Float32Array {
 
 /**
  * The rows `rows` of `pixels` ([n, width] bytes), as [rows.length, width]
- * bytes; a row may be named more than once.
+ * bytes, into `out` when given; a row may be named more than once.
  */
 export function gatherRows(
   pixels: Uint8Array,
   rows: Uint32Array,
   width: number,
+  out = bytes(rows.length * width, false),
 ): Uint8Array {
-  const out = bytes(rows.length * width, false);
   for (let i = 0; i < rows.length; i++) {
     const from = rows[i] * width;
     out.set(pixels.subarray(from, from + width), i * width);

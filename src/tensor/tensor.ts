@@ -197,6 +197,12 @@ function checkRows(
   rows: Uint32Array,
   shape: Shape,
 ): void {
+  if (!(rows instanceof Uint32Array)) {
+    throw new TypeError(
+      'Tensor: expected pixel rows as a Uint32Array but found ' +
+        describe(rows),
+    );
+  }
   const size = sizeOf(shape);
   const width = rows.length === 0 ? 0 : size / rows.length;
   const fail = (found: string) => {
@@ -239,4 +245,11 @@ function topologicalOrder(root: Tensor): Tensor[] {
     }
   }
   return order;
+}
+
+/** What a value is, for an error: its class name, or its type. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return value.constructor?.name ?? 'an object';
 }

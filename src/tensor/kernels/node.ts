@@ -10,6 +10,9 @@ import { createTeam } from './team.js';
 import { kernelImports, wasmKernels, type WasmExports } from './wasm.js';
 
 const MODULE_URL = new URL('./wasm/kernels.wasm', import.meta.url);
+// Each thread is a worker with its own V8 heap; past this many they cost
+// far more than they can give.
+const MAX_THREADS = 256;
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -34,10 +37,10 @@ export function instantiate(
  * one engine heap, so arrays made under one are in place for the others.
  */
 export function nodeWasmKernels(threads = availableParallelism()): Kernels {
-  if (!Number.isSafeInteger(threads) || threads < 1) {
+  if (!Number.isSafeInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(
-      `nodeWasmKernels: expected a positive integer thread count but ` +
-        `found ${threads}`,
+      `nodeWasmKernels: expected a thread count from 1 to ${MAX_THREADS} ` +
+        `but found ${threads}`,
     );
   }
   const module = kernelModule();

@@ -79,6 +79,7 @@ export function createTeam(
       const { control } = helper;
       const args = argLists[t + 1];
       control[SLOT.call] = call;
+      control[SLOT.failed] = 0;
       control[SLOT.argCount] = args.length;
       control.set(args, SLOT.args);
       Atomics.store(control, SLOT.posted, ++helper.posted);

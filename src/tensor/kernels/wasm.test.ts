@@ -256,6 +256,33 @@ for (const [name, wasm] of sets) {
           }
         }));
 
+      it('multiply infinities like cpu where A has no zeros, and on pixel rows', () =>
+        within(() => {
+          // k = 5 leaves a group of one column: nothing may stand for the
+          // three past it (0 * Infinity would make the sum NaN).
+          const b = Float32Array.of(1, 1, 1, 1, Infinity);
+          for (const transA of [false, true]) {
+            const a = Float32Array.of(1, 1, 1, 1, 1);
+            const [m, k] = [1, 5];
+            assert.deepEqual(
+              wasm.matMul(a, b, m, k, 1, transA, false),
+              cpuKernels.matMul(a, b, m, k, 1, transA, false),
+            );
+          }
+          // Pixel rows skip their zeros, as cpu does, whatever B holds.
+          const w = Float32Array.of(NaN, 2, -Infinity, 3);
+          const set = Uint8Array.of(0, 255, 0, 0, 0, 0, 0, 255);
+          const rows = Uint32Array.of(0, 1);
+          for (const transA of [false, true]) {
+            const [m, k, n] = transA ? [4, 2, 2] : [2, 4, 1];
+            const bOf = transA ? Float32Array.of(1, NaN, 2, 3) : w;
+            assert.deepEqual(
+              [...wasm.matMulPixels(set, rows, bOf, m, k, n, transA)],
+              [...cpuKernels.matMulPixels(set, rows, bOf, m, k, n, transA)],
+            );
+          }
+        }));
+
       it('take gradient descent steps like cpu, weight decay included', () =>
         within(() => {
           for (const size of [1, 3, 4, 13, 1001]) {
@@ -391,3 +418,14 @@ for (const [name, wasm] of sets) {
     });
   }
 }
+
+describe('nodeWasmKernels', () => {
+  it('refuses a thread count outside 1 to 256', () => {
+    for (const threads of [0, -1, 1.5, NaN, 257]) {
+      assert.throws(
+        () => nodeWasmKernels(threads),
+        /expected a thread count from 1 to 256 but found/,
+      );
+    }
+  });
+});

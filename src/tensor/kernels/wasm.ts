@@ -283,8 +283,9 @@ interface PackedSet {
   value: number;
 }
 
-// By the images' array, whose bytes must not change once packed.
-const packedSets = new WeakMap<Uint8Array, PackedSet>();
+// By the images' array, whose bytes must not change once packed, and by
+// row width: one packing per width, however often the widths alternate.
+const packedSets = new WeakMap<Uint8Array, Map<number, PackedSet>>();
 
 /**
  * True when conv2d goes input by input (conv2dScatterImages): for inputs
@@ -452,8 +453,10 @@ export function wasmKernels(
    * use and kept until `a` is collected. NOTE: so `a` must not change.
    */
   function packedSet(a: Uint8Array, width: number): PackedSet {
-    const known = packedSets.get(a);
-    if (known !== undefined && known.width === width) return known;
+    let byWidth = packedSets.get(a);
+    if (byWidth === undefined) packedSets.set(a, (byWidth = new Map()));
+    const known = byWidth.get(width);
+    if (known !== undefined) return known;
     const count = Math.floor(a.length / width);
     const starts = heap.keep((count + 1) * 4, a);
     const slice = Math.max(1, Math.floor(PACK_SLICE_BYTES / width));
@@ -481,7 +484,7 @@ export function wasmKernels(
       exports.packPixels(at, n, width, starts + first * 4, index, value);
     });
     const set = { width, count, starts, index, value };
-    packedSets.set(a, set);
+    byWidth.set(width, set);
     return set;
   }
 

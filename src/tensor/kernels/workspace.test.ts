@@ -49,4 +49,24 @@ describe('withWorkspace', () => {
     assert.notEqual(a.buffer, b.buffer);
     assert.deepEqual([...a], new Array(8).fill(0));
   });
+
+  it('refuses a length that is not a whole number, 0 or more', () => {
+    for (const length of [1.5, -1, NaN, 2 ** 53]) {
+      assert.throws(() => floats(length), /expected an array length/);
+      assert.throws(
+        () => withWorkspace(() => floats(length)),
+        /expected an array length/,
+      );
+    }
+  });
+
+  it('refuses an async function, whose arrays would outlive it', () => {
+    assert.throws(
+      () => withWorkspace(async () => floats(4)),
+      /not an async one/,
+    );
+    // The failed workspace ended: arrays are fresh again.
+    const a = floats(8);
+    assert.notEqual(a.buffer, floats(8).buffer);
+  });
 });

@@ -27,6 +27,15 @@ function buffer(bytes: number, zeroed: boolean): ArrayBuffer {
   return taken;
 }
 
+function checkLength(length: number): void {
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(
+      `workspace: expected an array length that is a whole number, 0 or ` +
+        `more, but found ${length}`,
+    );
+  }
+}
+
 /** The heap to take from: inside a workspace, when there is one. */
 function arena() {
   return depth > 0 ? currentHeap() : null;
@@ -37,6 +46,7 @@ function arena() {
  * contents are arbitrary and the caller must write every element).
  */
 export function floats(length: number, zeroed = true): Float32Array {
+  checkLength(length);
   const heap = arena();
   if (heap !== null) return heap.stepFloats(length, zeroed);
   return new Float32Array(buffer(length * 4, zeroed), 0, length);
@@ -44,6 +54,7 @@ export function floats(length: number, zeroed = true): Float32Array {
 
 /** An Int32Array of `length`, zeroed unless `zeroed` is false. */
 export function ints(length: number, zeroed = true): Int32Array {
+  checkLength(length);
   const heap = arena();
   if (heap !== null) return heap.stepInts(length, zeroed);
   return new Int32Array(buffer(length * 4, zeroed), 0, length);
@@ -51,6 +62,7 @@ export function ints(length: number, zeroed = true): Int32Array {
 
 /** A Uint8Array of `length`, zeroed unless `zeroed` is false. */
 export function bytes(length: number, zeroed = true): Uint8Array {
+  checkLength(length);
   const heap = arena();
   if (heap !== null) return heap.stepBytes(length, zeroed);
   return new Uint8Array(buffer(length, zeroed), 0, length);
@@ -66,6 +78,11 @@ export function lastingFloats(length: number): Float32Array {
   return currentHeap()?.lastingFloats(length) ?? new Float32Array(length);
 }
 
+/** True inside withWorkspace: arrays made now are recycled after it. */
+export function inWorkspace(): boolean {
+  return depth > 0;
+}
+
 /**
  * Runs fn, recycling the arrays floats(), ints() and bytes() hand out in
  * it for the next workspace. NOTE: those arrays, and so the data and
@@ -76,7 +93,15 @@ export function lastingFloats(length: number): Float32Array {
 export function withWorkspace<T>(fn: () => T): T {
   depth++;
   try {
-    return fn();
+    const result = fn();
+    if (result instanceof Promise) {
+      // Its arrays would be recycled at its first await, while in use.
+      throw new TypeError(
+        'withWorkspace: expected a function that returns when its work is ' +
+          'done, not an async one (a Promise)',
+      );
+    }
+    return result;
   } finally {
     if (--depth === 0) {
       currentHeap()?.reset();

@@ -15,7 +15,7 @@ import { rowBands, scatterBands, UNIT } from './bands';
 /**
  * Stores the group of four at column p: the offsets p * stride on, and
  * the values. Columns past the row's last (k - 1) point at that one's row
- * of B, times a zero. Returns the new count.
+ * of B; the caller leaves them out of the count. Returns count + 4.
  */
 // @ts-ignore: AssemblyScript's decorator
 @inline
@@ -41,7 +41,8 @@ function keep(
 /**
  * Packs the k floats at `row` to its groups of four holding a nonzero:
  * `offsets` gets p * stride for each column p kept, `values` the value.
- * Returns the count, a multiple of 4.
+ * Returns the count: zeros in a kept group are counted, never columns
+ * past k.
  */
 function pack(
   row: usize,
@@ -64,7 +65,9 @@ function pack(
     group = f32x4.replace_lane(group, 0, load<f32>(at));
     if (p + 1 < k) group = f32x4.replace_lane(group, 1, load<f32>(at, 4));
     if (p + 2 < k) group = f32x4.replace_lane(group, 2, load<f32>(at, 8));
-    count = keep(p, k, stride, group, offsets, values, count);
+    // Only the columns there are: a padded one would multiply a row of B
+    // by zero, NaN where that row holds an infinity.
+    count = keep(p, k, stride, group, offsets, values, count) - (p + 4 - k);
   }
   return count;
 }
@@ -131,6 +134,8 @@ function packBytes(
     const wide = i16x8.extend_low_i8x16_u(i32x4.splat(word));
     const group = unit(i32x4.extend_low_i16x8_u(wide));
     count = keep(p, k, stride, group, offsets, values, count);
+    // As in pack(): never a column past the last.
+    if (p + 4 > k) count -= p + 4 - k;
   }
   return count;
 }

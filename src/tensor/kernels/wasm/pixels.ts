@@ -85,9 +85,8 @@ function lowerBound(index: usize, from: i32, to: i32, at: i32): i32 {
 
 /**
  * Expands entries [from, to) into `offsets` ((index - low) * stride) and
- * `values` (byte / 255), four at a time, then zeroes entries up to a
- * multiple of 4. Reads up to 3 entries past `to`. Returns the count,
- * padding included.
+ * `values` (byte / 255), four at a time: reads and writes up to 3 entries
+ * past the last, which the products never use. Returns the count.
  */
 @inline
 function expand(
@@ -112,12 +111,7 @@ function expand(
     const wide = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(bytes));
     v128.store(values + (<usize>q << 2), f32x4.mul(wide, unit));
   }
-  const padded = (n + 3) & ~3;
-  for (let q = n; q < padded; q++) {
-    store<i32>(offsets + (<usize>q << 2), 0);
-    store<f32>(values + (<usize>q << 2), 0);
-  }
-  return padded;
+  return n;
 }
 
 /**
