@@ -5,6 +5,7 @@
 // matMul, the unrolled windows made again for the gradient rather than
 // kept alive between the passes.
 
+import { exp64 } from './exp.js';
 import {
   broadcastStrides,
   sameShape,
@@ -459,7 +460,8 @@ function softmax(
       for (let d = 0; d < dim; d++) max = Math.max(max, x[base + d * inner]);
       let total = 0;
       for (let d = 0; d < dim; d++) {
-        const e = Math.exp(x[base + d * inner] - max);
+        // exp64, not Math.exp: the WebAssembly softmax has it too.
+        const e = exp64(x[base + d * inner] - max);
         out[base + d * inner] = e;
         total += e;
       }
