@@ -14,6 +14,8 @@ const BASE = 65536;
 const CHUNK = 4 << 20;
 // Every block starts on a cache line.
 const ALIGN = 64;
+// Bytes kept readable past everything carved.
+const SLACK = 64;
 // The module declares up to 65536 pages (4 GiB) of shared memory.
 const MAX_PAGES = 65536;
 
@@ -185,8 +187,10 @@ export class Heap {
     const start = this.top;
     const end = start + aligned(bytes);
     const have = this.u8.length;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
+    // Kernels may read a vector past an array's end (bands.ts): the
+    // memory always goes on a little past the last one.
+    if (end + SLACK > have) {
+      const pages = Math.ceil((end + SLACK - have) / PAGE);
       if (have / PAGE + pages > MAX_PAGES) {
         throw new RangeError(
           `engine memory: expected room for ${bytes} more bytes but ` +

@@ -27,7 +27,7 @@ describe('kernel team', () => {
       b,
       c,
       4,
-      1,
+      4,
       start,
       end,
       work + start * 128,

@@ -283,6 +283,55 @@ for (const [name, wasm] of sets) {
           }
         }));
 
+      it('add a bias to rows and sum rows like cpu, bit for bit', () =>
+        within(() => {
+          for (const [rows, columns] of [
+            [1, 1],
+            [100, 10],
+            [3, 7],
+            [64, 256],
+            [5, 5],
+          ]) {
+            const a = values(rows * columns, 0.2);
+            const b = values(columns, 0);
+            for (const bShape of [[columns], [1, columns]]) {
+              const shape = [rows, columns];
+              assert.deepEqual(
+                wasm.binary('add', a, shape, b, bShape, shape),
+                cpuKernels.binary('add', a, shape, b, bShape, shape),
+              );
+              assert.deepEqual(
+                wasm.reduceToShape(a, shape, bShape),
+                cpuKernels.reduceToShape(a, shape, bShape),
+              );
+            }
+            // Not a bias: left to cpu, and still right.
+            const column = values(rows, 0);
+            assert.deepEqual(
+              wasm.binary(
+                'add',
+                a,
+                [rows, columns],
+                column,
+                [rows, 1],
+                [rows, columns],
+              ),
+              cpuKernels.binary(
+                'add',
+                a,
+                [rows, columns],
+                column,
+                [rows, 1],
+                [rows, columns],
+              ),
+            );
+            assert.deepEqual(
+              wasm.reduceToShape(a, [rows, columns], [rows, 1]),
+              cpuKernels.reduceToShape(a, [rows, columns], [rows, 1]),
+            );
+          }
+        }));
+
       it('take gradient descent steps like cpu, weight decay included', () =>
         within(() => {
           for (const size of [1, 3, 4, 13, 1001]) {

@@ -9,6 +9,7 @@
 import { cpuKernels } from './cpu.js';
 import type {
   AdamStep,
+  BinaryOp,
   ConvGradNeeds,
   ConvGrads,
   Kernels,
@@ -16,7 +17,12 @@ import type {
   UnaryOp,
 } from './kernels.js';
 import { gatherRows } from '../pixels.js';
-import type { WindowGeometry } from '../shape.js';
+import {
+  sameShape,
+  sizeOf,
+  type Shape,
+  type WindowGeometry,
+} from '../shape.js';
 import type { Heap } from './heap.js';
 import { floats, ints } from './workspace.js';
 
@@ -36,7 +42,7 @@ export interface WasmExports {
     b: number,
     c: number,
     k: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -46,7 +52,7 @@ export interface WasmExports {
     b: number,
     c: number,
     k: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -57,7 +63,7 @@ export interface WasmExports {
     c: number,
     k: number,
     m: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -68,7 +74,7 @@ export interface WasmExports {
     c: number,
     k: number,
     m: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -96,7 +102,7 @@ export interface WasmExports {
     width: number,
     b: number,
     c: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -110,7 +116,7 @@ export interface WasmExports {
     k: number,
     b: number,
     c: number,
-    vectors: number,
+    columns: number,
     rowStart: number,
     rowEnd: number,
     work: number,
@@ -121,6 +127,14 @@ export interface WasmExports {
     rows: number,
     classes: number,
   ): void;
+  addRows(
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    columns: number,
+  ): void;
+  sumRows(x: number, out: number, rows: number, columns: number): void;
   literalCrossEntropy(
     logits: number,
     oneHot: number,
@@ -407,19 +421,15 @@ export function wasmKernels(
     const out = floats(m * n, false);
     if (out.length === 0) return out;
     return scoped(() => {
-      const vectors = Math.ceil(n / 4);
-      const width = vectors * 4;
       const aAt = heap.place(a);
       let bAt = heap.place(b);
       if (transB) {
-        const transposed = heap.take(k * width * 4);
-        exports.transpose(bAt, n, k, transposed, width);
+        const transposed = heap.take(k * n * 4);
+        exports.transpose(bAt, n, k, transposed, n);
         bAt = transposed;
-      } else {
-        bAt = padded(bAt, k, n, width);
       }
-      const outAt = target(out);
-      const cAt = width === n ? outAt : heap.take(m * width * 4);
+      // Rows of B and C unpadded: the kernels store part-full vectors.
+      const cAt = target(out);
       const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
       // Each thread packs rows of A (k long) or columns of Aᵀ (m at most),
       // in whole groups of 4: an offset and a value per entry.
@@ -438,12 +448,11 @@ export function wasmKernels(
         split(m, parts).map(([start, end], t) => {
           const w = work + t * workBytes;
           return transA
-            ? [aAt, bAt, cAt, k, m, vectors, start, end, w]
-            : [aAt, bAt, cAt, k, vectors, start, end, w];
+            ? [aAt, bAt, cAt, k, m, n, start, end, w]
+            : [aAt, bAt, cAt, k, n, start, end, w];
         }),
       );
-      if (width !== n) exports.cropColumns(cAt, m, width, outAt, n);
-      deliver(out, outAt);
+      deliver(out, cAt);
       return out;
     });
   }
@@ -510,12 +519,9 @@ export function wasmKernels(
     const out = floats(m * n, false);
     if (out.length === 0) return out;
     return scoped(() => {
-      const vectors = Math.ceil(n / 4);
-      const paddedN = vectors * 4;
       const rowsAt = heap.place(rows);
-      const bAt = padded(heap.place(b), k, n, paddedN);
-      const outAt = target(out);
-      const cAt = paddedN === n ? outAt : heap.take(m * paddedN * 4);
+      const bAt = heap.place(b);
+      const cAt = target(out);
       const parts = m * k * n >= MIN_PARALLEL_WORK ? Math.min(threads, m) : 1;
       const ranges = split(m, parts);
       // Each thread expands one image's entries at a time: an offset and a
@@ -535,14 +541,13 @@ export function wasmKernels(
           ...(transA ? [k] : []),
           bAt,
           cAt,
-          vectors,
+          n,
           start,
           end,
           work + t * workBytes,
         ]),
       );
-      if (paddedN !== n) exports.cropColumns(cAt, m, paddedN, outAt, n);
-      deliver(out, outAt);
+      deliver(out, cAt);
       return out;
     });
   }
@@ -576,6 +581,58 @@ export function wasmKernels(
       exports.sgd(wAt, dAt, weights.length, learningRate, decay);
       deliver(weights, wAt);
     });
+  }
+
+  function binary(
+    op: BinaryOp,
+    a: Float32Array,
+    aShape: Shape,
+    b: Float32Array,
+    bShape: Shape,
+    outShape: Shape,
+  ): Float32Array {
+    const columns = aShape[1];
+    if (
+      op !== 'add' ||
+      aShape.length !== 2 ||
+      !sameShape(aShape, outShape) ||
+      b.length !== columns ||
+      bShape[bShape.length - 1] !== columns
+    ) {
+      return cpuKernels.binary(op, a, aShape, b, bShape, outShape);
+    }
+    // A bias added to each row.
+    const out = floats(a.length, false);
+    scoped(() => {
+      const outAt = target(out);
+      exports.addRows(heap.place(a), heap.place(b), outAt, aShape[0], columns);
+      deliver(out, outAt);
+    });
+    return out;
+  }
+
+  function reduceToShape(
+    x: Float32Array,
+    xShape: Shape,
+    shape: Shape,
+  ): Float32Array {
+    const columns = xShape[1];
+    if (
+      xShape.length !== 2 ||
+      sizeOf(shape) !== columns ||
+      shape[shape.length - 1] !== columns ||
+      xShape[0] === 0
+    ) {
+      return cpuKernels.reduceToShape(x, xShape, shape);
+    }
+    // A bias's gradient: the rows summed in order.
+    const out = floats(columns, false);
+    scoped(() => {
+      const outAt = target(out);
+      exports.sumRows(heap.place(x), outAt, xShape[0], columns);
+      deliver(out, outAt);
+    });
+    return out;
   }
 
   function softmax(
@@ -969,6 +1026,8 @@ export function wasmKernels(
     name: team ? `wasm-${threads}` : 'wasm',
     matMul: product,
     matMulPixels,
+    binary,
+    reduceToShape,
     softmax,
     literalCrossEntropy,
     literalCrossEntropyGrad,

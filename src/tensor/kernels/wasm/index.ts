@@ -7,3 +7,4 @@ export * from './pixels';
 export * from './conv';
 export * from './pool';
 export * from './softmax';
+export * from './rows';

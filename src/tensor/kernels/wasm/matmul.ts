@@ -2,7 +2,8 @@
 // 128-bit SIMD, rows of A packed to their nonzero entries (most MNIST
 // pixels and many ReLU outputs are zero), and a band of output columns
 // kept in registers. Pointers and strides are in bytes; every matrix is
-// row-major with rows padded to whole vectors of 4 floats.
+// row-major and unpadded: a row's last vector may be part full (see
+// bands.ts), so the heap keeps a few bytes readable past every array.
 //
 // The bands of columns are multiplied in bands.ts.
 
@@ -142,7 +143,7 @@ function packBytes(
 
 /**
  * C[i, :] = A[i, :] · B for rows i in [rowStart, rowEnd): A is [m, k]
- * floats (unpadded), B [k, vectors * 4], C [m, vectors * 4]. `work` holds
+ * floats (unpadded), B [k, columns], C [m, columns]. `work` holds
  * 8 bytes per column of A, k rounded up to a multiple of 4.
  */
 export function matMulRows(
@@ -150,17 +151,17 @@ export function matMulRows(
   b: usize,
   c: usize,
   k: i32,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const values = work + (<usize>(k + 3 & ~3) << 2);
   for (let i = rowStart; i < rowEnd; i++) {
     const row = a + <usize>i * <usize>(k << 2);
     const n = pack(row, k, stride, work, values);
-    rowBands(b, c + <usize>i * <usize>stride, vectors, n, work, values);
+    rowBands(b, c + <usize>i * <usize>stride, columns, n, work, values);
   }
 }
 
@@ -170,22 +171,22 @@ export function matMulRowsBytes(
   b: usize,
   c: usize,
   k: i32,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const values = work + (<usize>(k + 3 & ~3) << 2);
   for (let i = rowStart; i < rowEnd; i++) {
     const n = packBytes(a + <usize>i * <usize>k, k, stride, work, values);
-    rowBands(b, c + <usize>i * <usize>stride, vectors, n, work, values);
+    rowBands(b, c + <usize>i * <usize>stride, columns, n, work, values);
   }
 }
 
 /**
  * Rows [rowStart, rowEnd) of C = Aᵀ · B, where `a` holds Aᵀ: [k, m] floats
- * (unpadded). B is [k, vectors * 4], C [m, vectors * 4]. Each row p of Aᵀ
+ * (unpadded). B is [k, columns], C [m, columns]. Each row p of Aᵀ
  * is packed over the columns in range, and its nonzero entries scatter
  * B's row p onto those rows of C. `work` holds 8 bytes per row in range,
  * rounded up to a multiple of 4.
@@ -196,12 +197,12 @@ export function matMulTransA(
   c: usize,
   k: i32,
   m: i32,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const rows = rowEnd - rowStart;
   const values = work + (<usize>(rows + 3 & ~3) << 2);
   const first = c + <usize>rowStart * <usize>stride;
@@ -210,7 +211,7 @@ export function matMulTransA(
     const from = a + ((<usize>p * <usize>m + <usize>rowStart) << 2);
     const n = pack(from, rows, stride, work, values);
     if (n === 0) continue;
-    scatterBands(b + <usize>p * <usize>stride, first, vectors, n, work, values);
+    scatterBands(b + <usize>p * <usize>stride, first, columns, n, work, values);
   }
 }
 
@@ -221,12 +222,12 @@ export function matMulTransABytes(
   c: usize,
   k: i32,
   m: i32,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const rows = rowEnd - rowStart;
   const values = work + (<usize>(rows + 3 & ~3) << 2);
   const first = c + <usize>rowStart * <usize>stride;
@@ -235,7 +236,7 @@ export function matMulTransABytes(
     const from = a + <usize>p * <usize>m + <usize>rowStart;
     const n = packBytes(from, rows, stride, work, values);
     if (n === 0) continue;
-    scatterBands(b + <usize>p * <usize>stride, first, vectors, n, work, values);
+    scatterBands(b + <usize>p * <usize>stride, first, columns, n, work, values);
   }
 }
 

@@ -145,7 +145,7 @@ function touchRows(
 /**
  * C[i, :] = P[i, :] · B for rows i in [rowStart, rowEnd), where P's row i
  * is image rows[i] of the packed set (starts, index, value) of `width`
- * pixels. B is [width, vectors * 4], C [m, vectors * 4]. `work` holds
+ * pixels. B is [width, columns], C [m, columns]. `work` holds
  * 8 * (width + 4) bytes.
  */
 export function matMulPixelRows(
@@ -156,12 +156,12 @@ export function matMulPixelRows(
   width: i32,
   b: usize,
   c: usize,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const values = work + (<usize>(width + 4) << 2);
   store<i32>(work, touchRows(starts, index, value, rows, rowStart, rowEnd));
   for (let i = rowStart; i < rowEnd; i++) {
@@ -169,7 +169,7 @@ export function matMulPixelRows(
     const from = load<i32>(starts + (image << 2));
     const to = load<i32>(starts + (image << 2), 4);
     const n = expand(index, value, from, to, 0, stride, work, values);
-    rowBands(b, c + <usize>i * <usize>stride, vectors, n, work, values);
+    rowBands(b, c + <usize>i * <usize>stride, columns, n, work, values);
   }
 }
 
@@ -177,7 +177,7 @@ export function matMulPixelRows(
  * Rows [rowStart, rowEnd) of C = Pᵀ · B, where P's row p is image rows[p]
  * of the packed set of `width` pixels, for p below k: each image's
  * entries in range scatter B's row p onto those rows of C. B is
- * [k, vectors * 4], C [width, vectors * 4]. `work` holds
+ * [k, columns], C [width, columns]. `work` holds
  * 8 * (rowEnd - rowStart + 4) bytes.
  */
 export function matMulTransAPixelRows(
@@ -189,12 +189,12 @@ export function matMulTransAPixelRows(
   k: i32,
   b: usize,
   c: usize,
-  vectors: i32,
+  columns: i32,
   rowStart: i32,
   rowEnd: i32,
   work: usize,
 ): void {
-  const stride = vectors << 4;
+  const stride = columns << 2;
   const count = rowEnd - rowStart;
   const values = work + (<usize>(count + 4) << 2);
   const first = c + <usize>rowStart * <usize>stride;
@@ -211,6 +211,6 @@ export function matMulTransAPixelRows(
     }
     const n = expand(index, value, from, to, rowStart, stride, work, values);
     if (n == 0) continue;
-    scatterBands(b + <usize>p * <usize>stride, first, vectors, n, work, values);
+    scatterBands(b + <usize>p * <usize>stride, first, columns, n, work, values);
   }
 }
