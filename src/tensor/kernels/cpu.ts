@@ -115,6 +115,9 @@ function matMulPixels(
   return matMul(values, b, m, k, n, transA, false);
 }
 
+/** Nothing to ready: cpu gathers a batch's rows when it multiplies. */
+function preparePixels(): void {}
+
 function sgd(
   weights: Float32Array,
   dWeights: Float32Array,
@@ -778,6 +781,7 @@ export const cpuKernels: Kernels = {
   name: 'cpu',
   matMul,
   matMulPixels,
+  preparePixels,
   sgd,
   adam,
   binary,

@@ -69,6 +69,14 @@ export interface Kernels {
   ): Float32Array;
 
   /**
+   * Readies a set of images of `width` bytes for matMulPixels with rows
+   * of it (the WebAssembly kernels pack it to its nonzero pixels), so
+   * that a training loop's first step does not pay for it. Optional: it
+   * changes no result.
+   */
+  preparePixels(images: Uint8Array, width: number): void;
+
+  /**
    * One gradient-descent step in place: weights -= learningRate *
    * (dWeights + decay * weights), computed in double precision and rounded
    * once to float32, so that every kernel set gives the same bits.

@@ -552,6 +552,10 @@ export function wasmKernels(
     });
   }
 
+  function preparePixels(images: Uint8Array, width: number): void {
+    if (width > 0 && width < MAX_PACKED_WIDTH) packedSet(images, width);
+  }
+
   function matMulPixels(
     a: Uint8Array,
     rows: Uint32Array | null,
@@ -1026,6 +1030,7 @@ export function wasmKernels(
     name: team ? `wasm-${threads}` : 'wasm',
     matMul: product,
     matMulPixels,
+    preparePixels,
     binary,
     reduceToShape,
     softmax,
