@@ -216,8 +216,8 @@ function checkRows(
     fail(`a shape of ${size} values`);
   }
   const available = width === 0 ? 0 : Math.floor(pixels.length / width);
-  for (const row of rows) {
-    if (row >= available) fail(`row ${row} of only ${available}`);
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i] >= available) fail(`row ${rows[i]} of only ${available}`);
   }
 }
 

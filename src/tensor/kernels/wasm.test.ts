@@ -269,6 +269,19 @@ for (const [name, wasm] of sets) {
               cpuKernels.matMul(a, b, m, k, 1, transA, false),
             );
           }
+          assert.throws(
+            () =>
+              wasm.matMulPixels(
+                Uint8Array.of(1, 2, 3, 4),
+                Uint32Array.of(0, 2),
+                Float32Array.of(1, 2),
+                2,
+                2,
+                1,
+                false,
+              ),
+            /matMulPixels: expected rows below 2 but found 2/,
+          );
           // Pixel rows skip their zeros, as cpu does, whatever B holds.
           const w = Float32Array.of(NaN, 2, -Infinity, 3);
           const set = Uint8Array.of(0, 255, 0, 0, 0, 0, 0, 255);

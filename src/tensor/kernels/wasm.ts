@@ -509,12 +509,13 @@ export function wasmKernels(
   ): Float32Array {
     const width = transA ? m : k;
     const set = packedSet(a, width);
-    for (const row of rows) {
-      if (row >= set.count) {
-        throw new RangeError(
-          `matMulPixels: expected rows below ${set.count} but found ${row}`,
-        );
-      }
+    // The largest row, found without a branch per row.
+    let largest = 0;
+    for (let i = 0; i < rows.length; i++) largest = Math.max(largest, rows[i]);
+    if (largest >= set.count) {
+      throw new RangeError(
+        `matMulPixels: expected rows below ${set.count} but found ${largest}`,
+      );
     }
     const out = floats(m * n, false);
     if (out.length === 0) return out;
