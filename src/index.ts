@@ -26,6 +26,20 @@ export * from './train/lab.js';
 export * from './train/networks.js';
 export * from './train/metrics.js';
 export { digitArt } from './io/digit-art.js';
+export {
+  loadModel,
+  saveModel,
+  MODEL_FORMAT_VERSION,
+  type ModelDescription,
+  type NamedTensor,
+  type SavedModel,
+} from './io/model-file.js';
+export {
+  restoreModel,
+  savedLayers,
+  savedSoftmax,
+  type LoadedModel,
+} from './train/saved.js';
 export { digitPng, writeDigitPng } from './io/png.js';
 export { Random } from './util/random.js';
 export { UserError } from './util/errors.js';

@@ -2,31 +2,15 @@
 // 5,000 held out, with its flags checked; no full bench here.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { InvalidArgumentError } from 'commander';
 
 import { writeMnistSubset } from '../data/fixtures.js';
 import { benchSettings, DEFAULT_MAX_SECONDS, progressLine } from './bench.js';
 import { choiceList } from './options.js';
-
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-async function mnistlab(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [
-      MAIN,
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { mnistlab } from './run.test-helper.js';
 
 describe('choiceList', () => {
   const configs = choiceList(['softmax', 'mlp', 'cnn'] as const);

@@ -19,28 +19,9 @@ import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 
 import { makeTempDir, writeBytes, writeMnistSubset } from '../data/fixtures.js';
+import { mnistlab, type Run } from './run.test-helper.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function mnistlab(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      [MAIN, ...args],
-      { maxBuffer: 1 << 24 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 const small = writeMnistSubset({ train: 600, test: 200 });
 const SMALL = ['--data', small, '--validation-size', '100', '--epochs', '3'];

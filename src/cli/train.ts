@@ -40,6 +40,8 @@ import {
   type OptimizerName,
   type ScheduleName,
 } from '../train/networks.js';
+import { saveModel } from '../io/model-file.js';
+import { savedLayers, savedSoftmax } from '../train/saved.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { float32ToString } from '../util/format.js';
 
@@ -68,6 +70,7 @@ interface TrainOptions {
   data?: string;
   validationSize: number;
   samplePng?: string;
+  save?: string;
   sample: boolean;
   json?: boolean;
   kernels: KernelsName;
@@ -173,6 +176,10 @@ export function trainCommand(): Command {
       'threads of the wasm kernels for large ops (default: one per core)',
       positiveIntUpTo(MAX_THREADS, 'a sensible thread count'),
     )
+    .option(
+      '--save <dir>',
+      'write the trained model to a folder (mnistlab eval --model reads it)',
+    )
     .option('--verbose', 'show stack traces of errors')
     .addHelpText(
       'after',
@@ -185,6 +192,7 @@ export function trainCommand(): Command {
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
+  if (options.save !== undefined) checkSaveDir(options.save);
   if (options.kernels === 'cpu' && options.threads !== undefined) {
     throw new UserError(
       '--threads applies to the wasm kernels; the cpu ones run on one thread',
@@ -274,6 +282,22 @@ function trainLab(data: DataSets, options: TrainOptions): void {
       },
     }),
   );
+  if (options.save !== undefined) {
+    saveModel(
+      options.save,
+      savedSoftmax(result.model, {
+        training: { model: 'softmax', ...config },
+        history: {
+          costs: result.costs,
+          // The lab measures validation accuracy once, at the end.
+          validationAccuracy: result.costs.map((_, i) =>
+            i === result.costs.length - 1 ? result.validationAccuracy : null,
+          ),
+          testAccuracy: result.testAccuracy,
+        },
+      }),
+    );
+  }
   finish(result, options, data, {
     model: 'softmax',
     ...config,
@@ -311,6 +335,22 @@ function trainNetworkModel(data: DataSets, options: TrainOptions): void {
       },
     }),
   );
+  if (options.save !== undefined) {
+    saveModel(
+      options.save,
+      savedLayers(result.model, {
+        training: {
+          model: options.layers === undefined ? options.model : 'layers',
+          ...config,
+        },
+        history: {
+          costs: result.history.map((h) => h.loss),
+          validationAccuracy: result.history.map((h) => h.validationAccuracy),
+          testAccuracy: result.testAccuracy,
+        },
+      }),
+    );
+  }
   finish(result, options, data, {
     model: options.layers === undefined ? options.model : 'layers',
     ...config,
@@ -400,6 +440,27 @@ function readData(dir: string, options: TrainOptions): DataSets {
     }
     throw error;
   }
+}
+
+/** --save DIR: a folder, or a path whose parent is a writable folder. */
+function checkSaveDir(dir: string): void {
+  const fail = (found: string) => {
+    throw new UserError(
+      `--save ${dir}: expected a folder to write the model in but found ` +
+        found,
+    );
+  };
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) fail('a file');
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      fail('a folder that is not writable');
+    }
+    return;
+  }
+  const parent = path.dirname(path.resolve(dir));
+  if (!existsSync(parent)) fail(`no folder ${parent}`);
 }
 
 /** Fails before training rather than after it when `file` can't be made. */

@@ -51,3 +51,97 @@ export function accuracyOf(predicted: Uint8Array, labels: Uint8Array): number {
 export function accuracy(predict: Predictor, set: DataSet): number {
   return accuracyOf(predictClasses(predict, set), set.labels);
 }
+
+/** What evaluateClasses finds: loss, accuracy and where the errors fall. */
+export interface ClassReport {
+  /** Mean cross-entropy, -log of each label's probability. */
+  loss: number;
+  accuracy: number;
+  /** confusion[label][predicted]: how many examples. */
+  confusion: number[][];
+  /** Per class: precision, recall, F1 (0 where undefined) and support. */
+  perClass: {
+    precision: number;
+    recall: number;
+    f1: number;
+    support: number;
+  }[];
+  /** Label and prediction pairs that differ, most frequent first. */
+  confusions: { label: number; predicted: number; count: number }[];
+  /** Predicted class of each example, in file order. */
+  predicted: Uint8Array;
+  /** The probability of each example's label, in file order. */
+  labelProbability: Float32Array;
+}
+
+/** The model's probabilities over `set`, summed up per class. */
+export function evaluateClasses(
+  predict: Predictor,
+  set: DataSet,
+  classes: number,
+  chunkSize = 2000,
+): ClassReport {
+  const n = set.numExamples;
+  const predicted = new Uint8Array(n);
+  const labelProbability = new Float32Array(n);
+  const confusion = Array.from({ length: classes }, () =>
+    new Array<number>(classes).fill(0),
+  );
+  let lossTotal = 0;
+  noGrad(() => {
+    for (let start = 0; start < n; start += chunkSize) {
+      const count = Math.min(chunkSize, n - start);
+      const { rows } = set.gather(start, count);
+      withWorkspace(() => {
+        const images = pixelTensor(set.images, [count, set.imageSize], rows);
+        const probs = predict(images);
+        if (probs.shape[1] !== classes) {
+          throw new Error(
+            `evaluateClasses: expected ${classes} classes but the model ` +
+              `gives ${probs.shape[1]}`,
+          );
+        }
+        const best = argMax(probs, 1).data;
+        const p = probs.data;
+        for (let i = 0; i < count; i++) {
+          const label = set.labels[start + i];
+          const guess = best[i];
+          predicted[start + i] = guess;
+          confusion[label][guess]++;
+          const probability = p[i * classes + label];
+          labelProbability[start + i] = probability;
+          lossTotal -= Math.log(probability);
+        }
+      });
+    }
+  });
+  const correct = confusion.reduce((sum, row, c) => sum + row[c], 0);
+  const perClass = confusion.map((row, c) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    const claimed = confusion.reduce((sum, other) => sum + other[c], 0);
+    const precision = claimed === 0 ? 0 : row[c] / claimed;
+    const recall = support === 0 ? 0 : row[c] / support;
+    const f1 =
+      precision + recall === 0
+        ? 0
+        : (2 * precision * recall) / (precision + recall);
+    return { precision, recall, f1, support };
+  });
+  const confusions = confusion
+    .flatMap((row, label) =>
+      row.map((count, guess) => ({ label, predicted: guess, count })),
+    )
+    .filter(
+      ({ label, predicted: guess, count }) => label !== guess && count > 0,
+    )
+    .sort((a, b) => b.count - a.count || a.label - b.label);
+  return {
+    loss: n === 0 ? 0 : lossTotal / n,
+    accuracy: n === 0 ? 0 : correct / n,
+    confusion,
+    perClass,
+    confusions,
+    predicted,
+    labelProbability,
+  };
+}

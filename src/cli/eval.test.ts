@@ -1,0 +1,98 @@
+// mnistlab train --save, then mnistlab eval on what it saved.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { makeTempDir, writeMnistSubset } from '../data/fixtures.js';
+import { mnistlab } from './run.test-helper.js';
+
+const data = writeMnistSubset({ train: 600, test: 200 });
+const TRAIN = ['train', '--data', data, '--validation-size', '100'];
+
+describe('mnistlab eval', () => {
+  for (const model of [
+    ['--epochs', '2'],
+    ['--layers', 'dense:16,relu,dense:10', '--epochs', '1'],
+  ]) {
+    it(`tests what train ${model.join(' ')} --save wrote`, async () => {
+      const dir = path.join(makeTempDir(), 'model');
+      const trained = await mnistlab(
+        ...TRAIN,
+        ...model,
+        '--save',
+        dir,
+        '--json',
+      );
+      assert.equal(trained.code, 0, trained.stderr);
+      const lines = trained.stdout.trimEnd().split('\n');
+      const testAccuracy = JSON.parse(lines[lines.length - 1]).testAccuracy;
+
+      const run = await mnistlab(
+        'eval',
+        '--model',
+        dir,
+        '--data',
+        data,
+        '--json',
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      // The loaded model predicts what the trained one did.
+      assert.equal(report.accuracy, testAccuracy);
+      assert.equal(report.testExamples, 200);
+      const total = report.confusion
+        .flat()
+        .reduce((a: number, b: number) => a + b, 0);
+      assert.equal(total, 200);
+      assert.equal(report.perClass.length, 10);
+
+      const text = await mnistlab('eval', '--model', dir, '--data', data);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^Accuracy: {2}0\.\d{4}$/m);
+      assert.match(
+        text.stdout,
+        /^Confusion matrix \(rows: label, columns: predicted digit\):$/m,
+      );
+      assert.match(text.stdout, /^digit +precision +recall +F1 +support$/m);
+      assert.match(
+        text.stdout,
+        /^Most frequent confusions:$|^No test digit was misread\.$/m,
+      );
+    });
+  }
+
+  it('names what is wrong with a model folder, exit code 1', async () => {
+    const empty = makeTempDir();
+    const missing = await mnistlab('eval', '--model', empty, '--data', data);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.stderr,
+      /^error: no model at .*: expected .*model\.json/m,
+    );
+
+    const dir = path.join(makeTempDir(), 'model');
+    await mnistlab(...TRAIN, '--epochs', '1', '--save', dir);
+    const [weights] = fs.readdirSync(dir).filter((f) => f.endsWith('.bin'));
+    fs.appendFileSync(path.join(dir, weights), Buffer.from([0, 0, 0, 0]));
+    const damaged = await mnistlab('eval', '--model', dir, '--data', data);
+    assert.equal(damaged.code, 1);
+    assert.match(
+      damaged.stderr,
+      /expected 31400 bytes of weights but found 31404/,
+    );
+  });
+
+  it('refuses a --save path that is a file, before training', async () => {
+    const file = path.join(makeTempDir(), 'file');
+    fs.writeFileSync(file, 'x');
+    const run = await mnistlab(...TRAIN, '--save', file);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /--save .*: expected a folder to write the model in but found a file/,
+    );
+    assert.equal(run.stdout, '');
+  });
+});

@@ -1,0 +1,186 @@
+// Saved models: a round trip predicts the same bits and re-saves the same
+// bytes; damaged, truncated, newer or half-written models are refused
+// with a message that says which.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { makeTempDir } from '../data/fixtures.js';
+import { INITIALIZERS } from '../nn/initializers.js';
+import { BatchNorm } from '../nn/layers.js';
+import { Sequential } from '../nn/sequential.js';
+import { SoftmaxRegression } from '../nn/softmax-regression.js';
+import { parseLayers } from '../nn/spec.js';
+import { randomNormal } from '../tensor/creation.js';
+import { restoreModel, savedLayers, savedSoftmax } from '../train/saved.js';
+import { Random } from '../util/random.js';
+import { loadModel, saveModel, type SavedModel } from './model-file.js';
+
+const random = new Random(3);
+const description = {
+  training: { epochs: 1, learningRate: 0.1 },
+  history: { costs: [1.5], validationAccuracy: [0.5], testAccuracy: 0.6 },
+};
+
+function layerModel(): Sequential {
+  const layers = parseLayers(
+    'dense:8,relu,batchnorm,dropout:0.5,dense:10,softmax',
+    { init: INITIALIZERS.xavier, dropout: 0.2 },
+  );
+  const model = new Sequential(layers, { inputShape: [16], seed: 5 });
+  // Running statistics that are not the defaults.
+  const norm = model.layers[2] as BatchNorm;
+  norm.movingMean.set(randomNormal([8], random).data);
+  norm.movingVariance.set(randomNormal([8], random).data.map(Math.abs));
+  return model;
+}
+
+function softmaxModel(): SoftmaxRegression {
+  return new SoftmaxRegression(16, 10, 'normal', new Random(9));
+}
+
+const files = (dir: string) =>
+  Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .map((name) => [name, fs.readFileSync(path.join(dir, name))]),
+  );
+
+describe('saveModel and loadModel', () => {
+  for (const [kind, make] of [
+    ['softmax', () => savedSoftmax(softmaxModel(), description)],
+    ['layers', () => savedLayers(layerModel(), description)],
+  ] as [string, () => SavedModel][]) {
+    it(`round-trips a ${kind} model: same predictions, same bytes`, () => {
+      const dir = makeTempDir();
+      const saved = make();
+      saveModel(dir, saved);
+      const loaded = restoreModel(loadModel(dir));
+      const original = restoreModel(saved);
+      const images = randomNormal([5, 16], random);
+      assert.deepEqual(
+        loaded.predict(images).data,
+        original.predict(images).data,
+      );
+      assert.deepEqual(loaded.description.history, description.history);
+      assert.deepEqual(loaded.description.training, description.training);
+      const again = makeTempDir();
+      saveModel(again, loadModel(dir));
+      assert.deepEqual(files(again), files(dir));
+    });
+  }
+
+  it('keeps the old model when a save is cut off, and ends with the new', () => {
+    const dir = makeTempDir();
+    const first = savedSoftmax(softmaxModel(), description);
+    saveModel(dir, first);
+    const other = new SoftmaxRegression(16, 10, 'normal', new Random(10));
+    const second = savedSoftmax(other, description);
+    assert.throws(
+      () =>
+        saveModel(dir, second, {
+          afterWeights: () => {
+            throw new Error('killed');
+          },
+        }),
+      /killed/,
+    );
+    assert.deepEqual(loadModel(dir).tensors, first.tensors);
+    saveModel(dir, second);
+    assert.deepEqual(loadModel(dir).tensors, second.tensors);
+    // Only the new weights are left.
+    const weights = fs.readdirSync(dir).filter((f) => f.endsWith('.bin'));
+    assert.equal(weights.length, 1);
+  });
+
+  describe('refuses a model that is not whole', () => {
+    const saved = () => {
+      const dir = makeTempDir();
+      saveModel(dir, savedSoftmax(softmaxModel(), description));
+      const json = JSON.parse(
+        fs.readFileSync(path.join(dir, 'model.json'), 'utf8'),
+      );
+      return { dir, json, weights: path.join(dir, json.weights.file) };
+    };
+    const rewrite = (dir: string, json: unknown) =>
+      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+
+    it('from a newer format version', () => {
+      const { dir, json } = saved();
+      rewrite(dir, { ...json, version: 2 });
+      assert.throws(
+        () => loadModel(dir),
+        /written by a newer mnistlab \(format version 2; this one reads up to 1\)/,
+      );
+    });
+
+    it('whose weights fail their checksum', () => {
+      const { dir, weights } = saved();
+      const bytes = fs.readFileSync(weights);
+      bytes[100] ^= 1;
+      fs.writeFileSync(weights, bytes);
+      assert.throws(
+        () => loadModel(dir),
+        /do not match the checksum in model.json: the file is damaged/,
+      );
+    });
+
+    it('whose weights are cut short or missing', () => {
+      const { dir, weights } = saved();
+      fs.truncateSync(weights, 300);
+      assert.throws(
+        () => loadModel(dir),
+        /expected 680 bytes of weights but found 300 \(truncated\?\)/,
+      );
+      fs.rmSync(weights);
+      assert.throws(() => loadModel(dir), /the model's weights are missing/);
+    });
+
+    it('with no model.json, bad JSON, or another file format', () => {
+      const empty = makeTempDir();
+      assert.throws(
+        () => loadModel(empty),
+        /no model at .*: expected .*model\.json/,
+      );
+      const { dir, json } = saved();
+      fs.writeFileSync(
+        path.join(dir, 'model.json'),
+        '{"format": "mnistlab-model", ',
+      );
+      assert.throws(() => loadModel(dir), /not a mnistlab model \(bad JSON/);
+      rewrite(dir, { format: 'keras' });
+      assert.throws(
+        () => loadModel(dir),
+        /not a mnistlab model \(expected "format": "mnistlab-model"\)/,
+      );
+      rewrite(dir, {
+        ...json,
+        tensors: [{ name: 'weights', shape: [2 ** 20, 2 ** 20] }],
+      });
+      assert.throws(() => loadModel(dir), /expected at most \d+ weights/);
+      rewrite(dir, {
+        ...json,
+        tensors: [{ name: 'weights', shape: [16, -10] }],
+      });
+      assert.throws(
+        () => loadModel(dir),
+        /expected tensor weights to be a shape of positive integers/,
+      );
+    });
+
+    it('whose tensors do not fit its layers', () => {
+      const dir = makeTempDir();
+      const model = savedLayers(layerModel(), description);
+      saveModel(dir, {
+        ...model,
+        layers: 'dense:9,relu,batchnorm,dropout:0.5,dense:10,softmax',
+      });
+      assert.throws(
+        () => restoreModel(loadModel(dir)),
+        /tensor 1 is 1:dense:8:variable0 \[16, 8\] but its layers take 1:dense:9:variable0 \[16, 9\]/,
+      );
+    });
+  });
+});

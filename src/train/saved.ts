@@ -1,0 +1,151 @@
+// Trained models to and from their saved form (io/model-file.ts): the lab's
+// softmax regression and any Sequential stack, weights and running
+// statistics included, so that a loaded model predicts exactly as the one
+// saved.
+
+import type { ModelDescription, SavedModel } from '../io/model-file.js';
+import { zeros } from '../nn/initializers.js';
+import { BatchNorm } from '../nn/layers.js';
+import { Sequential } from '../nn/sequential.js';
+import { SoftmaxRegression } from '../nn/softmax-regression.js';
+import { parseLayers } from '../nn/spec.js';
+import { softmax } from '../tensor/ops.js';
+import { noGrad, type Tensor } from '../tensor/tensor.js';
+import { UserError } from '../util/errors.js';
+import { Random } from '../util/random.js';
+
+/** A model ready to predict: class probabilities [n, classes] of images. */
+export interface LoadedModel {
+  description: ModelDescription;
+  model: SoftmaxRegression | Sequential;
+  predict(images: Tensor): Tensor;
+}
+
+type Description = Omit<ModelDescription, 'kind' | 'layers' | 'inputShape'>;
+
+/** The lab's model as it is saved. */
+export function savedSoftmax(
+  model: SoftmaxRegression,
+  description: Description,
+): SavedModel {
+  const [inputs] = model.weights.shape;
+  return {
+    kind: 'softmax',
+    layers: null,
+    inputShape: [inputs],
+    ...description,
+    tensors: [
+      {
+        name: 'weights',
+        shape: [...model.weights.shape],
+        data: model.weights.data,
+      },
+      { name: 'bias', shape: [...model.bias.shape], data: model.bias.data },
+    ],
+  };
+}
+
+/** A layer model as it is saved. */
+export function savedLayers(
+  model: Sequential,
+  description: Description,
+): SavedModel {
+  return {
+    kind: 'layers',
+    layers: model.layers.map((layer) => layer.spec).join(','),
+    inputShape: [...model.inputShape],
+    ...description,
+    tensors: layerTensors(model),
+  };
+}
+
+/** Rebuilds a saved model with its weights. */
+export function restoreModel(saved: SavedModel): LoadedModel {
+  const { tensors, ...description } = saved;
+  if (saved.kind === 'softmax') {
+    const [inputs] = saved.inputShape;
+    const classes = tensors[1]?.shape[0] ?? 0;
+    const model = new SoftmaxRegression(
+      inputs,
+      classes,
+      'zeros',
+      new Random(0),
+    );
+    assign(
+      [
+        {
+          name: 'weights',
+          shape: [...model.weights.shape],
+          data: model.weights.data,
+        },
+        { name: 'bias', shape: [...model.bias.shape], data: model.bias.data },
+      ],
+      tensors,
+    );
+    return {
+      description,
+      model,
+      predict: (images) => noGrad(() => softmax(model.logits(images))),
+    };
+  }
+  let model: Sequential;
+  try {
+    const layers = parseLayers(saved.layers ?? '', { init: zeros, dropout: 0 });
+    model = new Sequential(layers, { inputShape: saved.inputShape });
+  } catch (error) {
+    throw new UserError(
+      `the saved model's layers '${saved.layers}' do not build: ` +
+        (error as Error).message,
+    );
+  }
+  assign(layerTensors(model), tensors);
+  return { description, model, predict: (images) => model.predict(images) };
+}
+
+/** Each layer's variables, then a batch norm's running statistics. */
+function layerTensors(model: Sequential): SavedModel['tensors'] {
+  return model.layers.flatMap((layer, i) => {
+    const name = (part: string) => `${i + 1}:${layer.spec}:${part}`;
+    const own = layer.variables.map((v, j) => ({
+      name: name(`variable${j}`),
+      shape: [...v.shape],
+      data: v.data,
+    }));
+    if (!(layer instanceof BatchNorm)) return own;
+    const features = layer.movingMean.length;
+    return [
+      ...own,
+      { name: name('movingMean'), shape: [features], data: layer.movingMean },
+      {
+        name: name('movingVariance'),
+        shape: [features],
+        data: layer.movingVariance,
+      },
+    ];
+  });
+}
+
+/** Copies `from` into `to`, which must match it name for name. */
+function assign(to: SavedModel['tensors'], from: SavedModel['tensors']): void {
+  if (to.length !== from.length) {
+    throw new UserError(
+      `the saved model has ${from.length} tensors but its layers take ` +
+        to.length,
+    );
+  }
+  to.forEach((target, i) => {
+    const source = from[i];
+    const same =
+      source.name === target.name &&
+      source.shape.length === target.shape.length &&
+      source.shape.every((dim, d) => dim === target.shape[d]);
+    if (!same) {
+      throw new UserError(
+        `the saved model's tensor ${i + 1} is ${source.name} ` +
+          `[${source.shape.join(', ')}] but its layers take ${target.name} ` +
+          `[${target.shape.join(', ')}]`,
+      );
+    }
+    target.data.set(source.data);
+  });
+}
