@@ -10,7 +10,7 @@ import { InvalidArgumentError } from 'commander';
 import { writeMnistSubset } from '../data/fixtures.js';
 import { benchSettings, DEFAULT_MAX_SECONDS, progressLine } from './bench.js';
 import { choiceList } from './options.js';
-import { mnistlab } from './run.test-helper.js';
+import { mnistlab } from './run.test.helper.js';
 
 describe('choiceList', () => {
   const configs = choiceList(['softmax', 'mlp', 'cnn'] as const);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { makeTempDir, writeMnistSubset } from '../data/fixtures.js';
-import { mnistlab } from './run.test-helper.js';
+import { mnistlab } from './run.test.helper.js';
 
 const data = writeMnistSubset({ train: 600, test: 200 });
 const TRAIN = ['train', '--data', data, '--validation-size', '100'];

@@ -19,7 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 
 import { makeTempDir, writeBytes, writeMnistSubset } from '../data/fixtures.js';
-import { mnistlab, type Run } from './run.test-helper.js';
+import { mnistlab, type Run } from './run.test.helper.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
