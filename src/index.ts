@@ -26,6 +26,8 @@ export * from './train/lab.js';
 export * from './train/networks.js';
 export * from './train/metrics.js';
 export { digitArt } from './io/digit-art.js';
+export { readImageFile } from './io/image-file.js';
+export { DIGIT_SIDE, prepareDigit, type RgbaImage } from './data/prepare.js';
 export {
   loadModel,
   saveModel,

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { USAGE_EXIT, UserError } from '../util/errors.js';
 import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
 import { trainCommand } from './train.js';
 
 const USAGE_HINT = '(add --help for usage)';
@@ -27,6 +28,9 @@ function program(): Command {
   const train = trainCommand().showHelpAfterError(USAGE_HINT).exitOverride();
   root.addCommand(train);
   root.addCommand(evalCommand().showHelpAfterError(USAGE_HINT).exitOverride());
+  root.addCommand(
+    predictCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
+  );
   root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;
 }
