@@ -10,6 +10,7 @@ import { USAGE_EXIT, UserError } from '../util/errors.js';
 import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
+import { sweepCommand } from './sweep.js';
 import { trainCommand } from './train.js';
 
 const USAGE_HINT = '(add --help for usage)';
@@ -31,6 +32,7 @@ function program(): Command {
   root.addCommand(
     predictCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
   );
+  root.addCommand(sweepCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;
 }
