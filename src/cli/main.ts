@@ -11,6 +11,7 @@ import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { sweepCommand } from './sweep.js';
+import { exportCommand } from './export.js';
 import { trainCommand } from './train.js';
 
 const USAGE_HINT = '(add --help for usage)';
@@ -33,6 +34,9 @@ function program(): Command {
     predictCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
   );
   root.addCommand(sweepCommand().showHelpAfterError(USAGE_HINT).exitOverride());
+  root.addCommand(
+    exportCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
+  );
   root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;
 }
