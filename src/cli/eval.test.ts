@@ -48,7 +48,21 @@ describe('mnistlab eval', () => {
       assert.equal(total, 200);
       assert.equal(report.perClass.length, 10);
 
-      const text = await mnistlab('eval', '--model', dir, '--data', data);
+      const pictures = path.join(path.dirname(dir), 'report');
+      const text = await mnistlab(
+        'eval',
+        '--model',
+        dir,
+        '--data',
+        data,
+        '--report',
+        pictures,
+      );
+      assert.match(
+        text.stdout,
+        /^Wrote curves\.svg, confusion\.svg, mistakes\.svg/m,
+      );
+      assert.ok(fs.existsSync(path.join(pictures, 'confusion.svg')));
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /^Accuracy: {2}0\.\d{4}$/m);
       assert.match(

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { defaultDataDir } from '../data/files.js';
 import { readDataSets } from '../data/mnist.js';
 import { loadModel } from '../io/model-file.js';
+import { writeReport } from '../io/report.js';
 import { evaluateClasses, type ClassReport } from '../train/metrics.js';
 import { restoreModel } from '../train/saved.js';
 import { positiveInt } from './options.js';
@@ -16,6 +17,7 @@ interface EvalOptions {
   data?: string;
   json?: boolean;
   top: number;
+  report?: string;
 }
 
 export function evalCommand(): Command {
@@ -37,6 +39,11 @@ export function evalCommand(): Command {
       5,
     )
     .option('--json', 'print one line of JSON instead of the tables')
+    .option(
+      '--report <dir>',
+      'also write pictures: learning curves, confusion heat map, misread ' +
+        "digits, and the softmax model's weight templates",
+    )
     .option('--verbose', 'show stack traces of errors')
     .addHelpText(
       'after',
@@ -46,13 +53,17 @@ export function evalCommand(): Command {
     .action(evaluate);
 }
 
-function evaluate(options: EvalOptions): void {
+async function evaluate(options: EvalOptions): Promise<void> {
   const loaded = restoreModel(loadModel(options.model));
   const dataDir = options.data ?? defaultDataDir();
   const { test } = readDataSets(dataDir, { oneHot: true, validationSize: 0 });
   const classes = test.numClasses;
   const report = evaluateClasses(loaded.predict, test, classes);
   const { description } = loaded;
+  const pictures =
+    options.report === undefined
+      ? []
+      : await writeReport(options.report, loaded, report, test);
   if (options.json) {
     console.log(
       JSON.stringify({
@@ -66,6 +77,8 @@ function evaluate(options: EvalOptions): void {
         confusion: report.confusion,
         perClass: report.perClass,
         confusions: report.confusions.slice(0, options.top),
+        report: options.report ?? null,
+        pictures,
       }),
     );
     return;
@@ -87,6 +100,10 @@ function evaluate(options: EvalOptions): void {
   console.log(classTable(report));
   console.log('');
   console.log(confusionList(report, options.top));
+  if (pictures.length > 0) {
+    console.log('');
+    console.log(`Wrote ${pictures.join(', ')} in ${options.report}`);
+  }
 }
 
 /** Rows are labels, columns predictions; the diagonal is right. */

@@ -32,7 +32,12 @@ export function costCurves(
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
+      x: {
+        field: 'epoch',
+        type: 'quantitative',
+        title: 'epoch',
+        axis: { tickMinStep: 1, format: 'd' },
+      },
       y: {
         field: 'cost',
         type: 'quantitative',
