@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { makeTempDir } from '../data/fixtures.js';
-import { saveModel, type SavedModel } from '../io/model-file.js';
+import { loadModel, saveModel, type SavedModel } from '../io/model-file.js';
 import { INITIALIZERS } from '../nn/initializers.js';
 import { BatchNorm } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';
@@ -96,6 +96,18 @@ async function compare(saved: SavedModel): Promise<void> {
 }
 
 describe('mnistlab export --format tfjs', () => {
+  it('will not write over a saved model', async () => {
+    const model = path.join(makeTempDir(), 'model');
+    saveModel(model, convModel());
+    const run = await mnistlab('export', '--model', model, '--out', model);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /holds a mnistlab model, whose model\.json the export would replace/,
+    );
+    assert.doesNotThrow(() => restoreModel(loadModel(model)));
+  });
+
   it('loads in TF.js and predicts as we do: conv, pools, batch norm, dropout, dense', () =>
     compare(convModel()));
 

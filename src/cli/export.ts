@@ -1,13 +1,16 @@
 // mnistlab export: a saved model in another library's format. TF.js's
 // layers format for now, which tf.loadLayersModel reads.
 
+import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
 
 import { Command, Option } from 'commander';
 
 import { writeTfjsModel } from '../io/tfjs-export.js';
 import { loadModel } from '../io/model-file.js';
 import { restoreModel } from '../train/saved.js';
+import { UserError } from '../util/errors.js';
 
 interface ExportOptions {
   model: string;
@@ -32,8 +35,29 @@ export function exportCommand(): Command {
     .requiredOption('--out <dir>', 'folder to write the exported model in')
     .option('--verbose', 'show stack traces of errors')
     .action((options: ExportOptions) => {
+      checkOut(options.out);
       const loaded = restoreModel(loadModel(options.model));
       writeTfjsModel(options.out, loaded, `mnistlab ${version}`);
       console.log(`wrote ${options.out}/model.json and its weights`);
     });
+}
+
+/** --out must not hold a mnistlab model, whose model.json it would replace. */
+function checkOut(out: string): void {
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) {
+    throw new UserError(`--out ${out}: expected a folder but found a file`);
+  }
+  const json = path.join(out, 'model.json');
+  let text = '';
+  try {
+    text = fs.readFileSync(json, 'utf8');
+  } catch {
+    return;
+  }
+  if (text.includes('"mnistlab-model"')) {
+    throw new UserError(
+      `--out ${out}: it holds a mnistlab model, whose model.json the ` +
+        'export would replace; pick another folder',
+    );
+  }
 }
