@@ -17,7 +17,8 @@ describe('mnistlab eval', () => {
     ['--layers', 'dense:16,relu,dense:10', '--epochs', '1'],
   ]) {
     it(`tests what train ${model.join(' ')} --save wrote`, async () => {
-      const dir = path.join(makeTempDir(), 'model');
+      // Folders on the way are made.
+      const dir = path.join(makeTempDir(), 'runs', 'deep', 'model');
       const trained = await mnistlab(
         ...TRAIN,
         ...model,

@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 
 import { createRequire } from 'node:module';
 
+import { setKernels } from '../tensor/kernels/index.js';
+import { nodeWasmKernels } from '../tensor/kernels/node.js';
 import { USAGE_EXIT, UserError } from '../util/errors.js';
 import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
@@ -72,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
     process.exit(error.code === 'EPIPE' ? 0 : 1);
   });
   try {
+    // Every command computes on the WebAssembly kernels, one thread per
+    // core; train's --kernels and --threads choose for it.
+    setKernels(nodeWasmKernels());
     await program().parseAsync(argv);
     return 0;
   } catch (error) {

@@ -48,6 +48,19 @@ describe('mnistlab sweep', () => {
     assert.equal(JSON.parse(json.stdout).runs[0].status, 'diverged');
   });
 
+  it('trains each rate exactly as mnistlab train does', async () => {
+    const settings = ['--data', data, '--model', 'mlp', '--epochs', '1'];
+    const [sweep, train] = await Promise.all([
+      mnistlab('sweep', ...settings, '--learning-rates', '0.002', '--json'),
+      mnistlab('train', ...settings, '--learning-rate', '0.002', '--json'),
+    ]);
+    const run = JSON.parse(sweep.stdout).runs[0];
+    const lines = train.stdout.trimEnd().split('\n');
+    const trained = JSON.parse(lines[lines.length - 1]);
+    assert.deepEqual(run.costs, trained.costs);
+    assert.equal(run.testAccuracy, trained.testAccuracy);
+  });
+
   it('refuses a rate list that is not one', async () => {
     const run = await mnistlab('sweep', '--learning-rates', '0.1,abc');
     assert.equal(run.code, 2);

@@ -442,7 +442,10 @@ function readData(dir: string, options: TrainOptions): DataSets {
   }
 }
 
-/** --save DIR: a folder, or a path whose parent is a writable folder. */
+/**
+ * --save DIR: a writable folder, or a path that can be made (its nearest
+ * existing ancestor a writable folder).
+ */
 function checkSaveDir(dir: string): void {
   const fail = (found: string) => {
     throw new UserError(
@@ -459,8 +462,15 @@ function checkSaveDir(dir: string): void {
     }
     return;
   }
-  const parent = path.dirname(path.resolve(dir));
-  if (!existsSync(parent)) fail(`no folder ${parent}`);
+  let ancestor = path.dirname(path.resolve(dir));
+  while (!existsSync(ancestor)) ancestor = path.dirname(ancestor);
+  if (!statSync(ancestor).isDirectory())
+    fail(`a file, ${ancestor}, in its path`);
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch {
+    fail(`a folder it cannot be made in, ${ancestor}, not writable`);
+  }
 }
 
 /** Fails before training rather than after it when `file` can't be made. */

@@ -106,13 +106,20 @@ describe('prepareDigit', () => {
     assert.deepEqual(prepareDigit(screen), reference);
   });
 
-  it('lays a transparent canvas over white: ink only in alpha', () => {
+  it('takes the opaque strokes of a transparent canvas as ink', () => {
     const canvas = draw({
       size: 100,
       ink: [0, 0, 0, 255],
       paper: [0, 0, 0, 0],
     });
     assert.deepEqual(prepareDigit(canvas), reference);
+    // On a transparent canvas any opaque stroke is ink, white included.
+    const white = draw({
+      size: 100,
+      ink: [255, 255, 255, 255],
+      paper: [255, 255, 255, 0],
+    });
+    assert.deepEqual(prepareDigit(white), reference);
     // Coloured ink on tinted paper is grey ink all the same.
     const blue = draw({
       size: 100,

@@ -46,11 +46,19 @@ export function prepareDigit(image: RgbaImage): Uint8Array | null {
 }
 
 /**
- * Ink per pixel in [0, 1]: grey over white, inverted when the border is
- * mostly light, then the background level taken off and the rest
- * stretched so that the darkest ink is 1.
+ * Ink per pixel in [0, 1]. On a transparent canvas (a border mostly
+ * transparent) the ink is what is opaque, whatever its colour; otherwise
+ * grey laid over white, inverted when the border is mostly light. Then
+ * the background level is taken off and the rest stretched so that the
+ * darkest ink is 1.
  */
-function inkOf({ width, height, data }: RgbaImage): Float64Array {
+function inkOf(image: RgbaImage): Float64Array {
+  const { width, height, data } = image;
+  const alpha = new Float64Array(width * height).map(
+    (_, i) => data[i * 4 + 3] / 255,
+  );
+  const clear = borderMean(alpha, width, height);
+  if (clear < 0.5) return stretched(alpha, clear);
   const grey = new Float64Array(width * height);
   for (let i = 0; i < grey.length; i++) {
     const alpha = data[i * 4 + 3] / 255;
@@ -60,19 +68,33 @@ function inkOf({ width, height, data }: RgbaImage): Float64Array {
     grey[i] = (luma * alpha + 255 * (1 - alpha)) / 255;
   }
   // The border tells the background: light paper or a dark screen.
-  let border = 0;
+  const border = borderMean(grey, width, height);
+  const lightBackground = border > 0.5;
+  const ink = grey.map((g) => (lightBackground ? 1 - g : g));
+  return stretched(ink, lightBackground ? 1 - border : border);
+}
+
+/** The mean of the values on the image's edge. */
+function borderMean(
+  values: Float64Array,
+  width: number,
+  height: number,
+): number {
+  let sum = 0;
   let count = 0;
   for (let x = 0; x < width; x++) {
-    border += grey[x] + grey[(height - 1) * width + x];
+    sum += values[x] + values[(height - 1) * width + x];
     count += 2;
   }
   for (let y = 0; y < height; y++) {
-    border += grey[y * width] + grey[y * width + width - 1];
+    sum += values[y * width] + values[y * width + width - 1];
     count += 2;
   }
-  const lightBackground = border / count > 0.5;
-  const ink = grey.map((g) => (lightBackground ? 1 - g : g));
-  const background = lightBackground ? 1 - border / count : border / count;
+  return sum / count;
+}
+
+/** Ink above the background level, stretched so that the most is 1. */
+function stretched(ink: Float64Array, background: number): Float64Array {
   let darkest = 0;
   for (const value of ink) darkest = Math.max(darkest, value);
   const range = darkest - background;
