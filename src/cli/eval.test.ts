@@ -99,15 +99,36 @@ describe('mnistlab eval', () => {
     );
   });
 
-  it('refuses a --save path that is a file, before training', async () => {
+  it('refuses output folders it cannot write, before any work', async () => {
     const file = path.join(makeTempDir(), 'file');
     fs.writeFileSync(file, 'x');
-    const run = await mnistlab(...TRAIN, '--save', file);
-    assert.equal(run.code, 1);
-    assert.match(
-      run.stderr,
-      /--save .*: expected a folder to write the model in but found a file/,
-    );
-    assert.equal(run.stdout, '');
+    const cases: [string[], RegExp][] = [
+      [
+        [...TRAIN, '--save', file],
+        /--save .*: expected a folder to write in but found a file$/m,
+      ],
+      [
+        [...TRAIN, '--save', path.join(file, 'm')],
+        /--save .*: expected a folder to write in but found a file, .*file, in its path/,
+      ],
+      [
+        [...TRAIN, '--save', ''],
+        /--save '': expected a folder to write in but found an empty path/,
+      ],
+      [
+        ['sweep', '--data', data, '--out', path.join(file, 'x')],
+        /--out .*: expected a folder to write in but found a file, .* in its path/,
+      ],
+      [
+        ['eval', '--model', file, '--report', file],
+        /--report .*: expected a folder to write in but found a file$/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await mnistlab(...args);
+      assert.equal(run.code, 1, args.join(' '));
+      assert.match(run.stderr, message);
+      assert.equal(run.stdout, '');
+    }
   });
 });

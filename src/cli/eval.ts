@@ -10,7 +10,8 @@ import { loadModel } from '../io/model-file.js';
 import { writeReport } from '../io/report.js';
 import { evaluateClasses, type ClassReport } from '../train/metrics.js';
 import { restoreModel } from '../train/saved.js';
-import { positiveInt } from './options.js';
+import { UserError } from '../util/errors.js';
+import { checkOutputFolder, positiveInt } from './options.js';
 
 interface EvalOptions {
   model: string;
@@ -54,6 +55,9 @@ export function evalCommand(): Command {
 }
 
 async function evaluate(options: EvalOptions): Promise<void> {
+  if (options.report !== undefined) {
+    checkOutputFolder('--report', options.report);
+  }
   const loaded = restoreModel(loadModel(options.model));
   const dataDir = options.data ?? defaultDataDir();
   const { test } = readDataSets(dataDir, { oneHot: true, validationSize: 0 });
@@ -63,7 +67,14 @@ async function evaluate(options: EvalOptions): Promise<void> {
   const pictures =
     options.report === undefined
       ? []
-      : await writeReport(options.report, loaded, report, test);
+      : await writeReport(options.report, loaded, report, test).catch(
+          (error: Error) => {
+            throw new UserError(
+              `--report ${options.report}: could not write the pictures: ` +
+                error.message,
+            );
+          },
+        );
   if (options.json) {
     console.log(
       JSON.stringify({

@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { writeTfjsModel } from '../io/tfjs-export.js';
 import { loadModel } from '../io/model-file.js';
 import { restoreModel } from '../train/saved.js';
+import { checkOutputFolder } from './options.js';
 import { UserError } from '../util/errors.js';
 
 interface ExportOptions {
@@ -37,16 +38,21 @@ export function exportCommand(): Command {
     .action((options: ExportOptions) => {
       checkOut(options.out);
       const loaded = restoreModel(loadModel(options.model));
-      writeTfjsModel(options.out, loaded, `mnistlab ${version}`);
+      try {
+        writeTfjsModel(options.out, loaded, `mnistlab ${version}`);
+      } catch (error) {
+        throw new UserError(
+          `--out ${options.out}: could not write the export: ` +
+            (error as Error).message,
+        );
+      }
       console.log(`wrote ${options.out}/model.json and its weights`);
     });
 }
 
 /** --out must not hold a mnistlab model, whose model.json it would replace. */
 function checkOut(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) {
-    throw new UserError(`--out ${out}: expected a folder but found a file`);
-  }
+  checkOutputFolder('--out', out);
   const json = path.join(out, 'model.json');
   let text = '';
   try {

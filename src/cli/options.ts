@@ -2,6 +2,10 @@
 // InvalidArgumentError, which the CLI reports with exit code 2.
 
 import { InvalidArgumentError } from 'commander';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+
+import { UserError } from '../util/errors.js';
 
 // Plain decimals: Number() would also take '', ' 1', '0x10' and '1e3'.
 const INTEGER = /^-?\d+$/;
@@ -89,4 +93,28 @@ export function choiceList<T extends string>(
     }
     return [...new Set(items as T[])];
   };
+}
+
+/**
+ * Fails before any work when `flag`'s folder `dir` cannot be written: it
+ * must be a writable folder, or a path whose nearest existing ancestor is
+ * one (the folders on the way are made).
+ */
+export function checkOutputFolder(flag: string, dir: string): void {
+  const fail = (found: string): never => {
+    throw new UserError(
+      `${flag} ${dir === '' ? "''" : dir}: expected a folder to write in ` +
+        `but found ${found}`,
+    );
+  };
+  if (dir.trim() === '') fail('an empty path');
+  let at = path.resolve(dir);
+  if (existsSync(at) && !statSync(at).isDirectory()) fail('a file');
+  while (!existsSync(at)) at = path.dirname(at);
+  if (!statSync(at).isDirectory()) fail(`a file, ${at}, in its path`);
+  try {
+    accessSync(at, constants.W_OK);
+  } catch {
+    fail(`${at} not writable`);
+  }
 }

@@ -93,5 +93,18 @@ describe('mnistlab predict', () => {
       run.stderr,
       /notes\.txt: expected a PNG or JPEG image but found bytes 68 65 6c 6c/,
     );
+    const empty = path.join(dir, 'empty.txt');
+    fs.writeFileSync(empty, '');
+    // The readable ones still get their answers.
+    const bar = barPng('bar2.png', 255);
+    const some = await mnistlab('predict', '--model', model, bar, empty, text);
+    assert.equal(some.code, 1);
+    const lines = some.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /bar2\.png: \d \(0\.\d{4}\)$/);
+    assert.match(lines[1], /empty\.txt: not read \(see the error below\)$/);
+    assert.match(
+      some.stderr,
+      /2 of 3 files could not be read:\n {2}.*empty\.txt: expected a PNG or JPEG image but found an empty file/,
+    );
   });
 });

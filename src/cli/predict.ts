@@ -9,6 +9,7 @@ import { readImageFile } from '../io/image-file.js';
 import { loadModel } from '../io/model-file.js';
 import { pixelTensor } from '../tensor/creation.js';
 import { restoreModel, type LoadedModel } from '../train/saved.js';
+import { UserError } from '../util/errors.js';
 import { positiveIntUpTo } from './options.js';
 
 interface PredictOptions {
@@ -20,6 +21,8 @@ interface PredictOptions {
 
 interface Prediction {
   file: string;
+  /** Why the file could not be read; null when it was. */
+  error: string | null;
   /** null when the image holds no ink. */
   digit: number | null;
   probability: number | null;
@@ -63,10 +66,31 @@ function predict(files: string[], options: PredictOptions): void {
         predictions: predictions.map(({ pixels, ...rest }) => rest),
       }),
     );
-    return;
+  } else {
+    printPredictions(predictions, options);
   }
+  // Every readable file has its answer; unreadable ones fail the command.
+  const failed = predictions.filter((p) => p.error !== null);
+  if (failed.length > 0) {
+    throw new UserError(
+      failed.length === 1
+        ? failed[0].error!
+        : `${failed.length} of ${files.length} files could not be read:\n` +
+            failed.map((p) => `  ${p.error}`).join('\n'),
+    );
+  }
+}
+
+function printPredictions(
+  predictions: Prediction[],
+  options: PredictOptions,
+): void {
   for (const p of predictions) {
     const name = p.file;
+    if (p.error !== null) {
+      console.log(`${name}: not read (see the error below)`);
+      continue;
+    }
     if (p.digit === null || p.probabilities === null) {
       console.log(`${name}: no ink found (an empty picture?)`);
       continue;
@@ -84,16 +108,15 @@ function predict(files: string[], options: PredictOptions): void {
 }
 
 function predictFile(loaded: LoadedModel, file: string): Prediction {
-  const pixels = prepareDigit(readImageFile(file));
-  if (pixels === null) {
-    return {
-      file,
-      digit: null,
-      probability: null,
-      probabilities: null,
-      pixels,
-    };
+  const none = { digit: null, probability: null, probabilities: null };
+  let pixels: Uint8Array | null;
+  try {
+    pixels = prepareDigit(readImageFile(file));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { file, error: error.message, ...none, pixels: null };
   }
+  if (pixels === null) return { file, error: null, ...none, pixels };
   const size = DIGIT_SIDE * DIGIT_SIDE;
   const probs = loaded.predict(pixelTensor(pixels, [1, size])).data;
   const probabilities = Array.from(probs);
@@ -103,6 +126,7 @@ function predictFile(loaded: LoadedModel, file: string): Prediction {
   }
   return {
     file,
+    error: null,
     digit,
     probability: probabilities[digit],
     probabilities,

@@ -18,7 +18,7 @@ import {
   type SweepRun,
 } from '../train/sweep.js';
 import { UserError } from '../util/errors.js';
-import { positiveInt, seed } from './options.js';
+import { checkOutputFolder, positiveInt, seed } from './options.js';
 
 const MODELS = ['softmax', 'mlp', 'cnn'] as const;
 type SweepModel = (typeof MODELS)[number];
@@ -85,7 +85,7 @@ export function sweepCommand(): Command {
 }
 
 async function sweep(options: SweepOptions): Promise<void> {
-  if (options.out !== undefined) checkOut(options.out);
+  if (options.out !== undefined) checkOutputFolder('--out', options.out);
   const dataDir = options.data ?? defaultDataDir();
   const runs = sweepLearningRates(
     options.learningRates,
@@ -96,7 +96,16 @@ async function sweep(options: SweepOptions): Promise<void> {
       },
     },
   );
-  if (options.out !== undefined) await writeOut(options.out, options, runs);
+  if (options.out !== undefined) {
+    try {
+      await writeOut(options.out, options, runs);
+    } catch (error) {
+      throw new UserError(
+        `--out ${options.out}: could not write the results: ` +
+          (error as Error).message,
+      );
+    }
+  }
   if (options.json) {
     console.log(JSON.stringify({ model: options.model, dataDir, runs }));
     return;
@@ -214,10 +223,4 @@ async function writeOut(
       2,
     ) + '\n',
   );
-}
-
-function checkOut(dir: string): void {
-  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
-    throw new UserError(`--out ${dir}: expected a folder but found a file`);
-  }
 }

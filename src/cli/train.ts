@@ -19,6 +19,7 @@ import {
 } from '../train/lab.js';
 import { digitArt } from '../io/digit-art.js';
 import {
+  checkOutputFolder,
   nonNegativeInt,
   positiveInt,
   positiveIntUpTo,
@@ -192,7 +193,7 @@ export function trainCommand(): Command {
 
 function train(options: TrainOptions): void {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
-  if (options.save !== undefined) checkSaveDir(options.save);
+  if (options.save !== undefined) checkOutputFolder('--save', options.save);
   if (options.kernels === 'cpu' && options.threads !== undefined) {
     throw new UserError(
       '--threads applies to the wasm kernels; the cpu ones run on one thread',
@@ -439,37 +440,6 @@ function readData(dir: string, options: TrainOptions): DataSets {
       );
     }
     throw error;
-  }
-}
-
-/**
- * --save DIR: a writable folder, or a path that can be made (its nearest
- * existing ancestor a writable folder).
- */
-function checkSaveDir(dir: string): void {
-  const fail = (found: string) => {
-    throw new UserError(
-      `--save ${dir}: expected a folder to write the model in but found ` +
-        found,
-    );
-  };
-  if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) fail('a file');
-    try {
-      accessSync(dir, constants.W_OK);
-    } catch {
-      fail('a folder that is not writable');
-    }
-    return;
-  }
-  let ancestor = path.dirname(path.resolve(dir));
-  while (!existsSync(ancestor)) ancestor = path.dirname(ancestor);
-  if (!statSync(ancestor).isDirectory())
-    fail(`a file, ${ancestor}, in its path`);
-  try {
-    accessSync(ancestor, constants.W_OK);
-  } catch {
-    fail(`a folder it cannot be made in, ${ancestor}, not writable`);
   }
 }
 

@@ -36,6 +36,8 @@ export function readImageFile(file: string): RgbaImage {
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
     return readJpeg(bytes, fail);
   }
+  if (bytes.length === 0)
+    fail('expected a PNG or JPEG image but found an empty file');
   const start = [...bytes.subarray(0, 4)]
     .map((b) => b.toString(16).padStart(2, '0'))
     .join(' ');
@@ -43,7 +45,12 @@ export function readImageFile(file: string): RgbaImage {
 }
 
 function checkSize(width: number, height: number, fail: (w: string) => never) {
-  if (!(width > 0 && height > 0) || width * height > MAX_PIXELS) {
+  if (!(width > 0 && height > 0)) {
+    fail(
+      `expected an image of at least 1 x 1 pixels but found ${width} x ${height}`,
+    );
+  }
+  if (width * height > MAX_PIXELS) {
     fail(
       `expected an image of at most ${MAX_PIXELS / 1e6} megapixels but ` +
         `found ${width} x ${height}`,
@@ -64,7 +71,9 @@ function readPng(bytes: Buffer, fail: (what: string) => never): RgbaImage {
       data: new Uint8Array(png.data),
     };
   } catch (error) {
-    return fail(`not a readable PNG: ${(error as Error).message}`);
+    return fail(
+      `not a readable PNG (cut short or damaged): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -74,7 +83,8 @@ function readJpeg(bytes: Buffer, fail: (what: string) => never): RgbaImage {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: MAX_PIXELS / 1e6,
-      maxMemoryUsageInMB: 512,
+      // Enough for MAX_PIXELS as RGBA and the decoder's own planes.
+      maxMemoryUsageInMB: 2048,
     });
     checkSize(image.width, image.height, fail);
     return { width: image.width, height: image.height, data: image.data };

@@ -3,6 +3,8 @@
 // with a message that says which.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -90,9 +92,16 @@ describe('saveModel and loadModel', () => {
     assert.deepEqual(loadModel(dir).tensors, first.tensors);
     saveModel(dir, second);
     assert.deepEqual(loadModel(dir).tensors, second.tensors);
-    // Only the new weights are left.
-    const weights = fs.readdirSync(dir).filter((f) => f.endsWith('.bin'));
-    assert.equal(weights.length, 1);
+    // Only the new weights are left, and no leftovers of the cut-off save.
+    fs.writeFileSync(path.join(dir, 'model.json.1234.tmp'), '{');
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    saveModel(dir, second);
+    const names = fs.readdirSync(dir).sort();
+    assert.equal(names.filter((f) => f.endsWith('.bin')).length, 1);
+    assert.deepEqual(
+      names.filter((f) => !f.endsWith('.bin')),
+      ['model.json', 'notes.txt'],
+    );
   });
 
   describe('refuses a model that is not whole', () => {
@@ -167,6 +176,41 @@ describe('saveModel and loadModel', () => {
       assert.throws(
         () => loadModel(dir),
         /expected tensor weights to be a shape of positive integers/,
+      );
+    });
+
+    it('whose model.json is a pipe, or whose weights are not finite', () => {
+      const { dir, json, weights } = saved();
+      const pipe = makeTempDir();
+      execFileSync('mkfifo', [path.join(pipe, 'model.json')]);
+      assert.throws(
+        () => loadModel(pipe),
+        /expected a file but found something else/,
+      );
+      // NaN weights with a checksum to match: refused, not predicted from.
+      const bytes = fs.readFileSync(weights);
+      bytes.writeFloatLE(NaN, 8);
+      fs.writeFileSync(weights, bytes);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      rewrite(dir, { ...json, weights: { ...json.weights, sha256 } });
+      assert.throws(
+        () => loadModel(dir),
+        /tensor weights holds NaN at 2: a model from a run that diverged/,
+      );
+      rewrite(dir, { ...json, weights: { ...json.weights, sha256: 5 } });
+      assert.throws(
+        () => loadModel(dir),
+        /expected "weights\.sha256" to be a SHA-256 in hex/,
+      );
+    });
+
+    it('whose layers were edited to need more weights than it holds', () => {
+      const dir = makeTempDir();
+      const model = savedLayers(layerModel(), description);
+      saveModel(dir, { ...model, layers: 'dense:4000000,dense:4000000' });
+      assert.throws(
+        () => restoreModel(loadModel(dir)),
+        /layers need more weights than its weights file holds/,
       );
     });
 

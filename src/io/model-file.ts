@@ -68,7 +68,6 @@ export function saveModel(
   const weights = weightBytes(model.tensors);
   const sha256 = createHash('sha256').update(weights).digest('hex');
   const file = `weights-${sha256.slice(0, 16)}.bin`;
-  const previous = readJsonQuietly(path.join(dir, MODEL_FILE));
   writeAtomically(path.join(dir, file), weights);
   faults.afterWeights?.();
   const json = {
@@ -86,10 +85,13 @@ export function saveModel(
     path.join(dir, MODEL_FILE),
     Buffer.from(JSON.stringify(json, null, 2) + '\n'),
   );
-  // The old weights, once nothing names them.
-  const old = (previous?.weights as { file?: unknown } | undefined)?.file;
-  if (typeof old === 'string' && old !== file && isWeightsName(old)) {
-    fs.rmSync(path.join(dir, old), { force: true });
+  // Weights nothing names now, and what saves cut off left behind: only
+  // files of our own making.
+  for (const name of fs.readdirSync(dir)) {
+    const stale =
+      (isWeightsName(name) && name !== file) ||
+      /^(model\.json|weights-[0-9a-f]{16}\.bin)\.\d+\.tmp$/.test(name);
+    if (stale) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 
@@ -101,8 +103,12 @@ export function loadModel(dir: string): SavedModel {
   };
   let text: string;
   try {
-    const { size } = fs.statSync(jsonPath);
-    if (size > MAX_JSON_BYTES) fail(`${size} bytes is too large for a model`);
+    const stat = fs.statSync(jsonPath);
+    // A pipe or a device would never end, or never stop giving.
+    if (!stat.isFile()) fail('expected a file but found something else');
+    if (stat.size > MAX_JSON_BYTES) {
+      fail(`${stat.size} bytes is too large for a model`);
+    }
     text = fs.readFileSync(jsonPath, 'utf8');
   } catch (error) {
     if (error instanceof UserError) throw error;
@@ -172,11 +178,24 @@ export function loadModel(dir: string): SavedModel {
         JSON.stringify(weights.bytes),
     );
   }
+  if (
+    typeof weights.sha256 !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(weights.sha256)
+  ) {
+    fail('expected "weights.sha256" to be a SHA-256 in hex');
+  }
   const weightsPath = path.join(dir, file as string);
   let found: number;
   try {
-    found = fs.statSync(weightsPath).size;
+    const stat = fs.statSync(weightsPath);
+    if (!stat.isFile()) {
+      throw new UserError(
+        `${weightsPath}: expected the weights file but found something else`,
+      );
+    }
+    found = stat.size;
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError(
       `${weightsPath}: the model's weights are missing: ` +
         (error as Error).message,
@@ -203,6 +222,12 @@ export function loadModel(dir: string): SavedModel {
     const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < values.length; i++, offset += 4) {
       values[i] = view.getFloat32(offset, true);
+      if (!Number.isFinite(values[i])) {
+        throw new UserError(
+          `${weightsPath}: tensor ${name} holds ${values[i]} at ${i}: a ` +
+            'model from a run that diverged does not predict anything',
+        );
+      }
     }
     return { name, shape, data: values };
   });
@@ -254,14 +279,6 @@ function writeAtomically(file: string, bytes: Buffer): void {
   } catch (error) {
     fs.rmSync(temporary, { force: true });
     throw new UserError(`could not write ${file}: ${(error as Error).message}`);
-  }
-}
-
-function readJsonQuietly(file: string): Record<string, unknown> | null {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null;
   }
 }
 

@@ -4,7 +4,7 @@
 // saved.
 
 import type { ModelDescription, SavedModel } from '../io/model-file.js';
-import { zeros } from '../nn/initializers.js';
+import { zeros, type Initializer } from '../nn/initializers.js';
 import { BatchNorm } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';
 import { SoftmaxRegression } from '../nn/softmax-regression.js';
@@ -62,9 +62,22 @@ export function savedLayers(
 /** Rebuilds a saved model with its weights. */
 export function restoreModel(saved: SavedModel): LoadedModel {
   const { tensors, ...description } = saved;
+  // The weights the file holds bound what the layers may make, so that a
+  // model.json edited to huge layers is refused before it allocates.
+  let budget = tensors.reduce((sum, t) => sum + t.data.length, 0);
+  const spend = (shape: readonly number[]) => {
+    budget -= shape.reduce((a, b) => a * b, 1);
+    if (budget < 0) {
+      throw new UserError(
+        "the saved model's layers need more weights than its weights " +
+          'file holds',
+      );
+    }
+  };
   if (saved.kind === 'softmax') {
     const [inputs] = saved.inputShape;
     const classes = tensors[1]?.shape[0] ?? 0;
+    spend([inputs, classes]);
     const model = new SoftmaxRegression(
       inputs,
       classes,
@@ -90,7 +103,11 @@ export function restoreModel(saved: SavedModel): LoadedModel {
   }
   let model: Sequential;
   try {
-    const layers = parseLayers(saved.layers ?? '', { init: zeros, dropout: 0 });
+    const init: Initializer = (shape, random) => {
+      spend(shape);
+      return zeros(shape, random);
+    };
+    const layers = parseLayers(saved.layers ?? '', { init, dropout: 0 });
     model = new Sequential(layers, { inputShape: saved.inputShape });
   } catch (error) {
     throw new UserError(
