@@ -1,11 +1,16 @@
 // Charts as SVG, drawn by Vega-Lite (rendered headless by Vega) from data
 // and a short spec, rather than by hand.
 
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /** `spec` rendered to an SVG document. */
 export async function chartSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: Vega takes a good part of a second to load, and
+  // only the commands that draw need it.
+  const [vega, { compile }] = await Promise.all([
+    import('vega'),
+    import('vega-lite'),
+  ]);
   const view = new vega.View(vega.parse(compile(spec).spec), {
     renderer: 'none',
   });
