@@ -33,7 +33,8 @@ export function instantiate(
 
 /**
  * The WebAssembly kernels with `threads` threads in all (default: one per
- * core); 1 runs everything on the calling thread. Every set works on the
+ * core), made once per count and then shared; 1 runs everything on the
+ * calling thread. Every set works on the
  * one engine heap, so arrays made under one are in place for the others.
  */
 export function nodeWasmKernels(threads = availableParallelism()): Kernels {
@@ -43,10 +44,17 @@ export function nodeWasmKernels(threads = availableParallelism()): Kernels {
         `but found ${threads}`,
     );
   }
+  const known = sets.get(threads);
+  if (known !== undefined) return known;
   const module = kernelModule();
   const heap = engineHeap();
   const exports = instantiate(module, heap.memory);
   const team =
     threads > 1 ? createTeam(module, heap.memory, exports, threads) : undefined;
-  return wasmKernels(exports, heap, team);
+  const set = wasmKernels(exports, heap, team);
+  sets.set(threads, set);
+  return set;
 }
+
+// One kernel set (and one team of threads) per thread count.
+const sets = new Map<number, Kernels>();

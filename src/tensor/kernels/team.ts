@@ -54,8 +54,9 @@ export function createTeam(
   exports: WasmExports,
   size: number,
 ): Team {
-  // Started on the first call, so that a run with only small products
-  // never pays for threads it does not use.
+  // Started now, so that they boot on their own cores while this thread
+  // goes on (loading data, say): a helper started at its first call
+  // keeps that call waiting for tens of milliseconds.
   const start = () =>
     Array.from({ length: size - 1 }, () => {
       const control = new Int32Array(
@@ -69,7 +70,7 @@ export function createTeam(
       worker.unref();
       return { control, worker, posted: 0 };
     });
-  let helpers: ReturnType<typeof start> | undefined;
+  let helpers: ReturnType<typeof start> | undefined = start();
 
   function run(name: keyof WasmExports, argLists: number[][]): void {
     const call = CALLS.indexOf(name);
