@@ -400,9 +400,14 @@ function literalCrossEntropyGrad(
     // Back through mul and log, then softmax.
     let dot = 0;
     for (let c = 0; c < classes; c++) {
-      const dProb = f32(f32(dTerm * oneHot[base + c]) / probs[base + c]);
+      // With a zero label and a probability above 0 the quotient is the
+      // numerator itself (a signed zero): no division needed.
+      const y = oneHot[base + c];
+      const p = probs[base + c];
+      const scaled = f32(dTerm * y);
+      const dProb = y === 0 && p > 0 ? scaled : f32(scaled / p);
       dLogits[base + c] = dProb;
-      dot += dProb * probs[base + c];
+      dot += dProb * p;
     }
     for (let c = 0; c < classes; c++) {
       const y = probs[base + c];

@@ -187,7 +187,10 @@ export function literalCrossEntropyGrad(
       const at = base + (<usize>c << 2);
       const p = <f64>load<f32>(probs + at);
       const y = <f64>load<f32>(oneHot + at);
-      const dProb = <f64>(<f32>(<f64>(<f32>(dTerm * y)) / p));
+      // As cpu.ts: a zero label over a positive probability divides to
+      // the numerator itself.
+      const scaled = <f64>(<f32>(dTerm * y));
+      const dProb = y == 0 && p > 0 ? scaled : <f64>(<f32>(scaled / p));
       store<f32>(dLogits + at, <f32>dProb);
       dot += dProb * p;
     }
