@@ -104,7 +104,10 @@ describe('mnistlab predict', () => {
     assert.match(lines[1], /empty\.txt: not read \(see the error below\)$/);
     assert.match(
       some.stderr,
-      /2 of 3 files could not be read:\n {2}.*empty\.txt: expected a PNG or JPEG image but found an empty file/,
+      new RegExp(
+        '2 of 3 files could not be read:\\n {2}.*empty\\.txt: ' +
+          'expected a PNG or JPEG image but found an empty file',
+      ),
     );
   });
 });

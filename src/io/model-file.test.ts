@@ -223,7 +223,10 @@ describe('saveModel and loadModel', () => {
       });
       assert.throws(
         () => restoreModel(loadModel(dir)),
-        /tensor 1 is 1:dense:8:variable0 \[16, 8\] but its layers take 1:dense:9:variable0 \[16, 9\]/,
+        new RegExp(
+          'tensor 1 is 1:dense:8:variable0 \\[16, 8\\] but its layers ' +
+            'take 1:dense:9:variable0 \\[16, 9\\]',
+        ),
       );
     });
   });

@@ -279,21 +279,26 @@ export function conv2dRows(
       }
     }
     const to = count === BLOCK ? out + <usize>r0 * stride : spare;
-    if (count < BLOCK) memory.fill(cols + <usize>count * colStride, 0, <usize>(BLOCK - count) * colStride);
+    if (count < BLOCK) {
+      const unused = <usize>(BLOCK - count) * colStride;
+      memory.fill(cols + <usize>count * colStride, 0, unused);
+    }
 
     let v = 0;
     for (; v + 8 <= vectors; v += 8) {
       const at = <usize>v << 4;
       for (let i = 0; i < BLOCK; i++) {
         const row = <usize>i;
-        block8x1(cols + row * colStride, colStride, w + at, stride, bias + at, to + row * stride + at, k);
+        const from = cols + row * colStride;
+        block8x1(from, colStride, w + at, stride, bias + at, to + row * stride + at, k);
       }
     }
     if (v + 4 <= vectors) {
       const at = <usize>v << 4;
       for (let i = 0; i < BLOCK; i += 2) {
         const row = <usize>i;
-        block4x2(cols + row * colStride, colStride, w + at, stride, bias + at, to + row * stride + at, k);
+        const from = cols + row * colStride;
+        block4x2(from, colStride, w + at, stride, bias + at, to + row * stride + at, k);
       }
       v += 4;
     }
@@ -301,7 +306,8 @@ export function conv2dRows(
       const at = <usize>v << 4;
       for (let i = 0; i < BLOCK; i += 4) {
         const row = <usize>i;
-        block2x4(cols + row * colStride, colStride, w + at, stride, bias + at, to + row * stride + at, k);
+        const from = cols + row * colStride;
+        block2x4(from, colStride, w + at, stride, bias + at, to + row * stride + at, k);
       }
       v += 2;
     }
