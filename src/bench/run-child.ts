@@ -6,7 +6,6 @@
 // 1 with one line on standard error. The bench's only printing outside
 // the CLI: this script is the child's end of the pipe.
 
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 import {
@@ -18,6 +17,7 @@ import {
 import { runOurs } from './ours.js';
 import { readBenchData, type RunReport } from './report.js';
 import { runTfjs } from './tfjs.js';
+import { VERSION } from '../util/version.js';
 
 const USAGE =
   'run-child.js mnistlab|tfjs-wasm|tfjs-cpu softmax|mlp|cnn --data DIR ' +
@@ -42,8 +42,7 @@ async function main(argv: string[]): Promise<RunReport> {
     values.threads === undefined ? undefined : Number(values.threads);
   const data = readBenchData(values.data);
   if (runner === 'mnistlab') {
-    const { version } = createRequire(import.meta.url)('../../../package.json');
-    return runOurs(config as BenchConfig, data, `mnistlab ${version}`, threads);
+    return runOurs(config as BenchConfig, data, `mnistlab ${VERSION}`, threads);
   }
   const backend = runner === 'tfjs-wasm' ? 'wasm' : 'cpu';
   return runTfjs(backend, config as BenchConfig, data);

@@ -2,7 +2,6 @@
 // layers format for now, which tf.loadLayersModel reads.
 
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 import { Command, Option } from 'commander';
@@ -12,14 +11,13 @@ import { loadModel } from '../io/model-file.js';
 import { restoreModel } from '../train/saved.js';
 import { checkOutputFolder } from './options.js';
 import { UserError } from '../util/errors.js';
+import { VERSION } from '../util/version.js';
 
 interface ExportOptions {
   model: string;
   format: 'tfjs';
   out: string;
 }
-
-const { version } = createRequire(import.meta.url)('../../../package.json');
 
 export function exportCommand(): Command {
   return new Command('export')
@@ -39,7 +37,7 @@ export function exportCommand(): Command {
       checkOut(options.out);
       const loaded = restoreModel(loadModel(options.model));
       try {
-        writeTfjsModel(options.out, loaded, `mnistlab ${version}`);
+        writeTfjsModel(options.out, loaded, `mnistlab ${VERSION}`);
       } catch (error) {
         throw new UserError(
           `--out ${options.out}: could not write the export: ` +

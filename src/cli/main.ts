@@ -4,8 +4,6 @@
 
 import { Command, CommanderError } from 'commander';
 
-import { createRequire } from 'node:module';
-
 import { setKernels } from '../tensor/kernels/index.js';
 import { nodeWasmKernels } from '../tensor/kernels/node.js';
 import { USAGE_EXIT, UserError } from '../util/errors.js';
@@ -15,9 +13,9 @@ import { predictCommand } from './predict.js';
 import { sweepCommand } from './sweep.js';
 import { exportCommand } from './export.js';
 import { trainCommand } from './train.js';
+import { VERSION } from '../util/version.js';
 
 const USAGE_HINT = '(add --help for usage)';
-const { version } = createRequire(import.meta.url)('../../../package.json');
 
 function program(): Command {
   const root = new Command('mnistlab')
@@ -25,7 +23,7 @@ function program(): Command {
       'Handwritten-digit classification on MNIST: the TensorFlow Lab 7 run ' +
         'in TypeScript',
     )
-    .version(version)
+    .version(VERSION)
     .option('--verbose', 'show stack traces of errors')
     .showHelpAfterError(USAGE_HINT)
     .exitOverride();

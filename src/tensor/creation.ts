@@ -2,6 +2,7 @@
 // an optimizer trains).
 
 import { floats, lastingFloats } from './kernels/workspace.js';
+import { kindOf } from '../util/format.js';
 import type { Random } from '../util/random.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -31,7 +32,7 @@ export function pixelTensor(
   if (!(pixels instanceof Uint8Array)) {
     throw new TypeError(
       'pixelTensor: expected pixels as a Uint8Array of bytes but found ' +
-        (pixels as object)?.constructor?.name,
+        kindOf(pixels),
     );
   }
   if (rows !== undefined && rows.length !== shape[0]) {

@@ -4,6 +4,7 @@
 
 import { gatherRows, pixelsToFloat32 } from './pixels.js';
 import { floats } from './kernels/workspace.js';
+import { kindOf } from '../util/format.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 
 /** Receives the gradient of the loss with respect to an op's result. */
@@ -199,8 +200,7 @@ function checkRows(
 ): void {
   if (!(rows instanceof Uint32Array)) {
     throw new TypeError(
-      'Tensor: expected pixel rows as a Uint32Array but found ' +
-        describe(rows),
+      'Tensor: expected pixel rows as a Uint32Array but found ' + kindOf(rows),
     );
   }
   const size = sizeOf(shape);
@@ -245,11 +245,4 @@ function topologicalOrder(root: Tensor): Tensor[] {
     }
   }
   return order;
-}
-
-/** What a value is, for an error: its class name, or its type. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return value.constructor?.name ?? 'an object';
 }

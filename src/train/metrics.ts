@@ -17,19 +17,33 @@ export function predictClasses(
   chunkSize = 2000,
 ): Uint8Array {
   const classes = new Uint8Array(set.numExamples);
+  inChunks(predict, set, chunkSize, (scores, start) => {
+    classes.set(argMax(scores, 1).data, start);
+  });
+  return classes;
+}
+
+/**
+ * Calls `use` with the model's scores for each chunk of `set`, in file
+ * order. Each chunk's arrays are recycled for the next, so `use` keeps
+ * only what it copies out.
+ */
+function inChunks(
+  predict: Predictor,
+  set: DataSet,
+  chunkSize: number,
+  use: (scores: Tensor, start: number, count: number) => void,
+): void {
   noGrad(() => {
     for (let start = 0; start < set.numExamples; start += chunkSize) {
       const count = Math.min(chunkSize, set.numExamples - start);
       const { rows } = set.gather(start, count);
-      // Each chunk's arrays are recycled for the next; only the predicted
-      // classes leave it.
       withWorkspace(() => {
         const images = pixelTensor(set.images, [count, set.imageSize], rows);
-        classes.set(argMax(predict(images), 1).data, start);
+        use(predict(images), start, count);
       });
     }
   });
-  return classes;
 }
 
 /** Fraction of predicted classes equal to the labels, both [n]. */
@@ -88,31 +102,23 @@ export function evaluateClasses(
     new Array<number>(classes).fill(0),
   );
   let lossTotal = 0;
-  noGrad(() => {
-    for (let start = 0; start < n; start += chunkSize) {
-      const count = Math.min(chunkSize, n - start);
-      const { rows } = set.gather(start, count);
-      withWorkspace(() => {
-        const images = pixelTensor(set.images, [count, set.imageSize], rows);
-        const probs = predict(images);
-        if (probs.shape[1] !== classes) {
-          throw new Error(
-            `evaluateClasses: expected ${classes} classes but the model ` +
-              `gives ${probs.shape[1]}`,
-          );
-        }
-        const best = argMax(probs, 1).data;
-        const p = probs.data;
-        for (let i = 0; i < count; i++) {
-          const label = set.labels[start + i];
-          const guess = best[i];
-          predicted[start + i] = guess;
-          confusion[label][guess]++;
-          const probability = p[i * classes + label];
-          labelProbability[start + i] = probability;
-          lossTotal -= Math.log(probability);
-        }
-      });
+  inChunks(predict, set, chunkSize, (probs, start, count) => {
+    if (probs.shape[1] !== classes) {
+      throw new Error(
+        `evaluateClasses: expected ${classes} classes but the model ` +
+          `gives ${probs.shape[1]}`,
+      );
+    }
+    const best = argMax(probs, 1).data;
+    const p = probs.data;
+    for (let i = 0; i < count; i++) {
+      const label = set.labels[start + i];
+      const guess = best[i];
+      predicted[start + i] = guess;
+      confusion[label][guess]++;
+      const probability = p[i * classes + label];
+      labelProbability[start + i] = probability;
+      lossTotal -= Math.log(probability);
     }
   });
   const correct = confusion.reduce((sum, row, c) => sum + row[c], 0);

@@ -9,7 +9,6 @@ import { BatchNorm } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';
 import { SoftmaxRegression } from '../nn/softmax-regression.js';
 import { parseLayers } from '../nn/spec.js';
-import { softmax } from '../tensor/ops.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
@@ -34,14 +33,7 @@ export function savedSoftmax(
     layers: null,
     inputShape: [inputs],
     ...description,
-    tensors: [
-      {
-        name: 'weights',
-        shape: [...model.weights.shape],
-        data: model.weights.data,
-      },
-      { name: 'bias', shape: [...model.bias.shape], data: model.bias.data },
-    ],
+    tensors: softmaxTensors(model),
   };
 }
 
@@ -84,21 +76,11 @@ export function restoreModel(saved: SavedModel): LoadedModel {
       'zeros',
       new Random(0),
     );
-    assign(
-      [
-        {
-          name: 'weights',
-          shape: [...model.weights.shape],
-          data: model.weights.data,
-        },
-        { name: 'bias', shape: [...model.bias.shape], data: model.bias.data },
-      ],
-      tensors,
-    );
+    assign(softmaxTensors(model), tensors);
     return {
       description,
       model,
-      predict: (images) => noGrad(() => softmax(model.logits(images))),
+      predict: (images) => noGrad(() => model.probs(images)),
     };
   }
   let model: Sequential;
@@ -117,6 +99,15 @@ export function restoreModel(saved: SavedModel): LoadedModel {
   }
   assign(layerTensors(model), tensors);
   return { description, model, predict: (images) => model.predict(images) };
+}
+
+/** The softmax model's weights and bias, by reference. */
+function softmaxTensors(model: SoftmaxRegression): SavedModel['tensors'] {
+  const { weights, bias } = model;
+  return [
+    { name: 'weights', shape: [...weights.shape], data: weights.data },
+    { name: 'bias', shape: [...bias.shape], data: bias.data },
+  ];
 }
 
 /** Each layer's variables, then a batch norm's running statistics. */

@@ -1,4 +1,4 @@
-// Number formats shared by the command line and the examples.
+// Formats shared by the command line, the examples and error messages.
 
 /**
  * The shortest decimal that reads back as the same float32, as NumPy
@@ -12,4 +12,11 @@ export function float32ToString(value: number): string {
     if (Math.fround(Number(text)) === single) return text;
   }
   return String(Number(single.toPrecision(9)));
+}
+
+/** What a value is, for an error message: its class name, or its type. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return value.constructor?.name ?? 'an object';
 }
