@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { defaultDataDir } from '../data/files.js';
-import { readDataSets } from '../data/mnist.js';
+import { readDataSets, type DataSets } from '../data/mnist.js';
 import { chartSvg, costCurves } from '../io/charts.js';
 import { LAB_DEFAULTS, runLab } from '../train/lab.js';
 import { NETWORK_PRESETS, trainNetwork } from '../train/networks.js';
@@ -113,10 +113,16 @@ async function sweep(options: SweepOptions): Promise<void> {
   console.log(table(runs));
 }
 
-/** Each run on freshly read data, so that every rate sees the same batches. */
+/** Each run on fresh data sets, so that every rate sees the same batches. */
 function trainer(options: SweepOptions, dataDir: string): RateTrainer {
-  const read = () =>
-    readDataSets(dataDir, { oneHot: true, seed: options.seed });
+  // Read once; each run gets sets that have handed out nothing yet.
+  const data = readDataSets(dataDir, { oneHot: true, seed: options.seed });
+  const read = (): DataSets => ({
+    ...data,
+    train: data.train.fresh(),
+    validation: data.validation.fresh(),
+    test: data.test.fresh(),
+  });
   if (options.model === 'softmax') {
     return (learningRate, onStep, onEpochEnd) => {
       const result = runLab(

@@ -229,6 +229,14 @@ describe('DataSet.nextBatch', () => {
     assert.deepEqual(fromPixels, want);
   });
 
+  it('starts afresh from fresh(): the same batches, the same bytes', () => {
+    const set = makeSet(30);
+    const first = stream(set, 5, 4);
+    const again = set.fresh();
+    assert.equal(again.images, set.images);
+    assert.deepEqual(stream(again, 5, 4), first);
+  });
+
   it('rejects batch sizes that are not positive integers', () => {
     const set = makeSet(4);
     for (const batchSize of [0, -1, 1.5, NaN]) {

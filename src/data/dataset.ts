@@ -48,6 +48,7 @@ export class DataSet {
   private readonly random: Random;
   // The order of the current epoch, as indices into images and labels.
   private readonly order: Uint32Array;
+  private readonly options: DataSetOptions;
   private indexInEpoch = 0;
   private epochs = 0;
 
@@ -83,22 +84,29 @@ export class DataSet {
         `DataSet: expected labels 0 to 9 but found ${labels[bad]} at ${bad}`,
       );
     }
-    // Plain views: a Buffer's subarray() costs far more per batch row.
-    this.images = new Uint8Array(
-      images.buffer,
-      images.byteOffset,
-      images.length,
-    );
-    this.labels = new Uint8Array(
-      labels.buffer,
-      labels.byteOffset,
-      labels.length,
-    );
+    // Plain views: a Buffer's subarray() costs far more per batch row. A
+    // plain one is kept as it is, so that sets over it share what the
+    // kernels derive from it (its packed pixels).
+    const plain = (bytes: Uint8Array) =>
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.images = plain(images);
+    this.labels = plain(labels);
     this.numExamples = labels.length;
     this.imageSize = imageSize;
     this.oneHot = options.oneHot;
+    this.options = options;
     this.random = new Random(options.seed);
     this.order = new Uint32Array(this.numExamples).map((_, i) => i);
+  }
+
+  /**
+   * The same examples as a set that has handed out nothing yet: its
+   * batches are this set's from the start, over the same (shared) bytes.
+   */
+  fresh(): DataSet {
+    return new DataSet(this.images, this.labels, this.imageSize, this.options);
   }
 
   /** Passes over the whole set finished so far by nextBatch. */
