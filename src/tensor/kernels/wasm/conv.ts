@@ -9,22 +9,22 @@
 // rows of filters and outputs are padded to whole vectors of 4 floats.
 //
 // NOTE: the 8x1, 4x2, 2x4 and 1x8 blocks repeat one pattern on purpose, as
-// matmul.ts does: they are the hot loops.
+// bands.ts does: they are the hot loops.
 
-// The window geometry, as i32 words at these byte offsets (see wasm.ts).
-const IN_HEIGHT = 4;
-const IN_WIDTH = 8;
-const CHANNELS = 12;
-const WINDOW_HEIGHT = 16;
-const WINDOW_WIDTH = 20;
-const STRIDE_HEIGHT = 24;
-const STRIDE_WIDTH = 28;
-const PAD_TOP = 32;
-const PAD_LEFT = 36;
-const OUT_HEIGHT = 40;
-const OUT_WIDTH = 44;
-// The filter count, after the geometry.
-const FILTERS = 48;
+import {
+  IN_HEIGHT,
+  IN_WIDTH,
+  CHANNELS,
+  WINDOW_HEIGHT,
+  WINDOW_WIDTH,
+  STRIDE_HEIGHT,
+  STRIDE_WIDTH,
+  PAD_TOP,
+  PAD_LEFT,
+  OUT_HEIGHT,
+  OUT_WIDTH,
+  FILTERS,
+} from './geometry';
 
 // Output pixels whose windows are multiplied together.
 const BLOCK = 8;

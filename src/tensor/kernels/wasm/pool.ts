@@ -2,18 +2,19 @@
 // comparisons as SIMD masks instead of branches, which the plain loops
 // mispredict on half of all elements. Pointers are byte offsets.
 
-// The window geometry, as i32 words at these byte offsets (see wasm.ts).
-const IN_HEIGHT = 4;
-const IN_WIDTH = 8;
-const CHANNELS = 12;
-const WINDOW_HEIGHT = 16;
-const WINDOW_WIDTH = 20;
-const STRIDE_HEIGHT = 24;
-const STRIDE_WIDTH = 28;
-const PAD_TOP = 32;
-const PAD_LEFT = 36;
-const OUT_HEIGHT = 40;
-const OUT_WIDTH = 44;
+import {
+  IN_HEIGHT,
+  IN_WIDTH,
+  CHANNELS,
+  WINDOW_HEIGHT,
+  WINDOW_WIDTH,
+  STRIDE_HEIGHT,
+  STRIDE_WIDTH,
+  PAD_TOP,
+  PAD_LEFT,
+  OUT_HEIGHT,
+  OUT_WIDTH,
+} from './geometry';
 
 /**
  * Max pooling of output pixels [rowStart, rowEnd): per channel, the first
