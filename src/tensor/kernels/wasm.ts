@@ -367,6 +367,22 @@ export function wasmKernels(
     new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(written);
   }
 
+  /**
+   * `out` as `write` fills it: `write` gets where in the heap to write it
+   * (in place, or scratch copied out after), inside a scope of its own.
+   */
+  function written<T extends Float32Array | Int32Array>(
+    out: T,
+    write: (at: number) => void,
+  ): T {
+    scoped(() => {
+      const at = target(out);
+      write(at);
+      deliver(out, at);
+    });
+    return out;
+  }
+
   /** `bytes` of zeros in the arena. */
   function zeros(bytes: number): number {
     const at = heap.take(bytes);
@@ -607,13 +623,9 @@ export function wasmKernels(
       return cpuKernels.binary(op, a, aShape, b, bShape, outShape);
     }
     // A bias added to each row.
-    const out = floats(a.length, false);
-    scoped(() => {
-      const outAt = target(out);
-      exports.addRows(heap.place(a), heap.place(b), outAt, aShape[0], columns);
-      deliver(out, outAt);
-    });
-    return out;
+    return written(floats(a.length, false), (outAt) =>
+      exports.addRows(heap.place(a), heap.place(b), outAt, aShape[0], columns),
+    );
   }
 
   function reduceToShape(
@@ -631,13 +643,9 @@ export function wasmKernels(
       return cpuKernels.reduceToShape(x, xShape, shape);
     }
     // A bias's gradient: the rows summed in order.
-    const out = floats(columns, false);
-    scoped(() => {
-      const outAt = target(out);
-      exports.sumRows(heap.place(x), outAt, xShape[0], columns);
-      deliver(out, outAt);
-    });
-    return out;
+    return written(floats(columns, false), (outAt) =>
+      exports.sumRows(heap.place(x), outAt, xShape[0], columns),
+    );
   }
 
   function softmax(
@@ -647,13 +655,9 @@ export function wasmKernels(
     inner: number,
   ): Float32Array {
     if (inner !== 1) return cpuKernels.softmax(x, outer, dim, inner);
-    const probs = floats(x.length, false);
-    scoped(() => {
-      const probsAt = target(probs);
-      exports.softmaxRows(heap.place(x), probsAt, outer, dim);
-      deliver(probs, probsAt);
-    });
-    return probs;
+    return written(floats(x.length, false), (probsAt) =>
+      exports.softmaxRows(heap.place(x), probsAt, outer, dim),
+    );
   }
 
   function literalCrossEntropy(
@@ -662,10 +666,8 @@ export function wasmKernels(
     rows: number,
     classes: number,
   ): { loss: Float32Array; probs: Float32Array } {
-    const probs = floats(rows * classes, false);
     const loss = floats(1, false);
-    scoped(() => {
-      const probsAt = target(probs);
+    const probs = written(floats(rows * classes, false), (probsAt) => {
       const logitsAt = heap.place(logits);
       const oneHotAt = heap.place(oneHot);
       loss[0] = exports.literalCrossEntropy(
@@ -675,7 +677,6 @@ export function wasmKernels(
         rows,
         classes,
       );
-      deliver(probs, probsAt);
     });
     return { loss, probs };
   }
@@ -687,9 +688,7 @@ export function wasmKernels(
     rows: number,
     classes: number,
   ): Float32Array {
-    const dLogits = floats(rows * classes, false);
-    scoped(() => {
-      const dLogitsAt = target(dLogits);
+    return written(floats(rows * classes, false), (dLogitsAt) => {
       const probsAt = heap.place(probs);
       const oneHotAt = heap.place(oneHot);
       exports.literalCrossEntropyGrad(
@@ -700,9 +699,7 @@ export function wasmKernels(
         rows,
         classes,
       );
-      deliver(dLogits, dLogitsAt);
     });
-    return dLogits;
   }
 
   function adam(
@@ -955,12 +952,10 @@ export function wasmKernels(
   ): Float32Array {
     const size = g.batch * g.inHeight * g.inWidth * g.channels;
     if (size === 0) return cpuKernels.maxPoolGrad(dOut, argMax, g);
-    const dX = floats(size, false);
-    scoped(() => {
+    return written(floats(size, false), (dXAt) => {
       const gAt = geometry(g);
       const dOutAt = heap.place(dOut);
       const argMaxAt = heap.place(argMax);
-      const dXAt = target(dX);
       const parts = partsFor(size, MIN_PARALLEL_ELEMENTS, g.batch);
       run(
         'maxPoolGradImages',
@@ -973,27 +968,21 @@ export function wasmKernels(
           end,
         ]),
       );
-      deliver(dX, dXAt);
     });
-    return dX;
   }
 
   function unary(op: UnaryOp, x: Float32Array): Float32Array {
     if (op !== 'relu' || x.length < MIN_WASM_ELEMENTS) {
       return cpuKernels.unary(op, x);
     }
-    const out = floats(x.length, false);
-    scoped(() => {
+    return written(floats(x.length, false), (outAt) => {
       const xAt = heap.place(x);
-      const outAt = target(out);
       const parts = partsFor(x.length, MIN_PARALLEL_ELEMENTS, x.length);
       run(
         'reluRange',
         split(x.length, parts).map(([start, end]) => [xAt, outAt, start, end]),
       );
-      deliver(out, outAt);
     });
-    return out;
   }
 
   function unaryGrad(
@@ -1004,11 +993,9 @@ export function wasmKernels(
     if (op !== 'relu' || y.length < MIN_WASM_ELEMENTS) {
       return cpuKernels.unaryGrad(op, y, dY);
     }
-    const dX = floats(y.length, false);
-    scoped(() => {
+    return written(floats(y.length, false), (dXAt) => {
       const yAt = heap.place(y);
       const dYAt = heap.place(dY);
-      const dXAt = target(dX);
       const parts = partsFor(y.length, MIN_PARALLEL_ELEMENTS, y.length);
       run(
         'reluGradRange',
@@ -1020,9 +1007,7 @@ export function wasmKernels(
           end,
         ]),
       );
-      deliver(dX, dXAt);
     });
-    return dX;
   }
 
   return {
