@@ -55,6 +55,24 @@ describe('Sequential', () => {
     assert.ok(accuracy > 0.8, `accuracy ${accuracy}`);
   });
 
+  it('ends training at the step shouldStop first answers true', () => {
+    const model = new Sequential(layers('dense:10'), { inputShape: [784] });
+    const steps: string[] = [];
+    const history = model.fit(firstTraining(1000), {
+      epochs: 3,
+      batchSize: 100,
+      optimizer: new AdamOptimizer({ learningRate: 0.01 }),
+      onStep: ({ epoch, step }) => steps.push(`${epoch}.${step}`),
+      shouldStop: () => steps.length === 13,
+    });
+    assert.equal(steps.length, 13);
+    assert.equal(steps.at(-1), '2.3');
+    assert.deepEqual(
+      history.map((report) => report.epoch),
+      [1],
+    );
+  });
+
   it('predicts probabilities, also when the stack ends in softmax', () => {
     const model = new Sequential(layers('dense:10,softmax'), {
       inputShape: [784],

@@ -46,6 +46,11 @@ export interface FitOptions {
   validation?: DataSet;
   onStep?: (report: FitStepReport) => void;
   onEpochEnd?: (report: FitEpochReport) => void;
+  /**
+   * Asked after every step; true ends training there, before the epoch's
+   * end, which is then left out of the history.
+   */
+  shouldStop?: () => boolean;
 }
 
 export interface Evaluation {
@@ -169,6 +174,7 @@ export class Sequential {
         }
         total += loss;
         options.onStep?.({ epoch, step, stepsPerEpoch, loss });
+        if (options.shouldStop?.()) return history;
       }
       if (!this.variables.every((v) => v.data.every(Number.isFinite))) {
         const rate = optimizer.currentLearningRate();

@@ -110,6 +110,10 @@ export interface NetworkResult {
   history: FitEpochReport[];
   testAccuracy: number;
   testLoss: number;
+  /** The predicted class of each test image, in file order. */
+  testPredicted: Uint8Array;
+  /** Whether shouldStop ended training before its last epoch. */
+  stopped: boolean;
   sample: SampleDigit;
   stepsPerEpoch: number;
   /**
@@ -124,6 +128,8 @@ export interface NetworkResult {
 export interface NetworkCallbacks {
   onStep?: (report: FitStepReport) => void;
   onEpochEnd?: (report: FitEpochReport) => void;
+  /** Asked after every step; true ends training there (see FitOptions). */
+  shouldStop?: () => boolean;
 }
 
 // Limits that turn a typo (dense:3000000) into a message, not an
@@ -263,6 +269,8 @@ export function trainNetwork(
     history,
     testAccuracy: evaluation.accuracy,
     testLoss: evaluation.loss,
+    testPredicted: evaluation.predicted,
+    stopped: history.length < config.epochs,
     sample,
     stepsPerEpoch,
     trainSeconds,
