@@ -10,6 +10,7 @@ import { USAGE_EXIT, UserError } from '../util/errors.js';
 import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
 import { exportCommand } from './export.js';
 import { trainCommand } from './train.js';
@@ -37,6 +38,7 @@ function program(): Command {
   root.addCommand(
     exportCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
   );
+  root.addCommand(serveCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;
 }

