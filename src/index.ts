@@ -25,6 +25,14 @@ export {
 export * from './train/lab.js';
 export * from './train/networks.js';
 export * from './train/metrics.js';
+export { TrainingRun, type Checkpoint } from './train/checkpoint.js';
+export type { LoopPosition } from './nn/loop.js';
+export {
+  loadCheckpoint,
+  removeCheckpoint,
+  saveCheckpoint,
+  type SavedCheckpoint,
+} from './io/checkpoint-file.js';
 export { digitArt } from './io/digit-art.js';
 export { readImageFile } from './io/image-file.js';
 export { DIGIT_SIDE, prepareDigit, type RgbaImage } from './data/prepare.js';
@@ -43,6 +51,6 @@ export {
   type LoadedModel,
 } from './train/saved.js';
 export { digitPng, writeDigitPng } from './io/png.js';
-export { Random } from './util/random.js';
+export { Random, type RandomState } from './util/random.js';
 export { UserError } from './util/errors.js';
 export { float32ToString } from './util/format.js';

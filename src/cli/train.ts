@@ -13,7 +13,7 @@ import { readDataSets, type DataSets } from '../data/mnist.js';
 import { writeDigitPng } from '../io/png.js';
 import {
   LAB_DEFAULTS,
-  runLab,
+  labRun,
   type LabConfig,
   type SampleDigit,
 } from '../train/lab.js';
@@ -36,12 +36,20 @@ import {
   NETWORK_PRESETS,
   OPTIMIZERS,
   SCHEDULES,
-  trainNetwork,
+  networkRun,
   type NetworkConfig,
   type OptimizerName,
   type ScheduleName,
 } from '../train/networks.js';
+import { removeCheckpoint } from '../io/checkpoint-file.js';
 import { saveModel } from '../io/model-file.js';
+import type { FitEpochReport } from '../nn/sequential.js';
+import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
+import {
+  readResume,
+  runWithCheckpoints,
+  type CheckpointTarget,
+} from './checkpointing.js';
 import { savedLayers, savedSoftmax } from '../train/saved.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { float32ToString } from '../util/format.js';
@@ -72,6 +80,8 @@ interface TrainOptions {
   validationSize: number;
   samplePng?: string;
   save?: string;
+  resume?: string;
+  checkpointEvery: number;
   sample: boolean;
   json?: boolean;
   kernels: KernelsName;
@@ -181,6 +191,17 @@ export function trainCommand(): Command {
       '--save <dir>',
       'write the trained model to a folder (mnistlab eval --model reads it)',
     )
+    .option(
+      '--resume <dir>',
+      'go on with the run interrupted in this --save folder, with its own ' +
+        'settings, to the same end',
+    )
+    .option(
+      '--checkpoint-every <seconds>',
+      'with --save, checkpoint the run this often (and on Ctrl-C)',
+      positiveNumber,
+      30,
+    )
     .option('--verbose', 'show stack traces of errors')
     .addHelpText(
       'after',
@@ -191,7 +212,31 @@ export function trainCommand(): Command {
     .action(train);
 }
 
-function train(options: TrainOptions): void {
+async function train(options: TrainOptions, command: Command): Promise<void> {
+  let resume: Checkpoint | undefined;
+  if (options.resume !== undefined) {
+    const found = readResume(options.resume, command);
+    resume = found.checkpoint;
+    const { model, dataDir, validationSize, kernels, threads } = found.notes;
+    options = {
+      ...options,
+      model: (model === 'layers' ? 'mlp' : model) as ModelName,
+      layers:
+        resume.model === 'layers' && model === 'layers'
+          ? resume.config.layers
+          : undefined,
+      seed: resume.config.seed,
+      data: dataDir,
+      validationSize,
+      kernels,
+      threads: threads ?? undefined,
+      save: options.resume,
+    };
+    const { epoch, step } = resume.position;
+    console.error(
+      `resuming the run in ${options.resume} from epoch ${epoch}, step ${step}`,
+    );
+  }
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
   if (options.save !== undefined) checkOutputFolder('--save', options.save);
   if (options.kernels === 'cpu' && options.threads !== undefined) {
@@ -217,8 +262,43 @@ function train(options: TrainOptions): void {
         `take, but found ${rows}x${cols}`,
     );
   }
-  if (layerModel) trainNetworkModel(data, options);
-  else trainLab(data, options);
+  if (resume !== undefined && (resume.model === 'layers') !== layerModel) {
+    throw new UserError(
+      `${options.resume}: the checkpoint is of another model`,
+    );
+  }
+  if (layerModel) await trainNetworkModel(data, options, resume);
+  else await trainLab(data, options, resume);
+}
+
+/** Where a --save run checkpoints, and what it notes to resume it. */
+function checkpointTarget(
+  options: TrainOptions,
+  model: string,
+): CheckpointTarget {
+  return {
+    dir: options.save!,
+    everySeconds: options.checkpointEvery,
+    notes: {
+      model,
+      dataDir: path.resolve(options.data ?? defaultDataDir()),
+      validationSize: options.validationSize,
+      kernels: options.kernels,
+      threads: options.threads ?? null,
+    },
+  };
+}
+
+/** The run to its end: checkpointed into --save, else straight through. */
+function finishRun<Result>(
+  run: TrainingRun<Result>,
+  options: TrainOptions,
+  model: string,
+  stepsPerEpoch: number,
+): Result | Promise<Result> {
+  if (options.save === undefined) return run.finish();
+  const target = checkpointTarget(options, model);
+  return runWithCheckpoints(run, target, stepsPerEpoch);
 }
 
 /** Usage errors for flags the lab's softmax run has no use for. */
@@ -250,10 +330,12 @@ function checkLabOptions(options: TrainOptions): void {
 }
 
 /** Trains under a bar, clearing it on success and on failure alike. */
-function withProgress<T>(run: (progress: EpochProgress) => T): T {
+async function withProgress<T>(
+  run: (progress: EpochProgress) => T | Promise<T>,
+): Promise<T> {
   const progress = epochProgress();
   try {
-    return run(progress);
+    return await run(progress);
   } finally {
     // A bar left running would keep the process alive after an error.
     progress.endEpoch();
@@ -265,24 +347,42 @@ function epochLine(epoch: number, cost: number, extra = ''): string {
   return `Epoch: ${number}, Cost: ${cost.toFixed(9)}${extra}`;
 }
 
-function trainLab(data: DataSets, options: TrainOptions): void {
+async function trainLab(
+  data: DataSets,
+  options: TrainOptions,
+  resume: Checkpoint | undefined,
+): Promise<void> {
   const d = LAB_DEFAULTS;
-  const config: LabConfig = {
-    epochs: options.epochs ?? d.epochs,
-    batchSize: options.batchSize ?? d.batchSize,
-    learningRate: options.learningRate ?? d.learningRate,
-    init: (options.init as LabConfig['init'] | undefined) ?? d.init,
-    seed: options.seed,
-  };
-  const result = withProgress((progress) =>
-    runLab(data, config, {
-      onStep: (report) => progress.step(report),
-      onEpochEnd: ({ epoch, cost }) => {
-        progress.endEpoch();
-        console.log(epochLine(epoch, cost));
-      },
-    }),
+  const config: LabConfig =
+    resume?.model === 'softmax'
+      ? resume.config
+      : {
+          epochs: options.epochs ?? d.epochs,
+          batchSize: options.batchSize ?? d.batchSize,
+          learningRate: options.learningRate ?? d.learningRate,
+          init: (options.init as LabConfig['init'] | undefined) ?? d.init,
+          seed: options.seed,
+        };
+  // A resumed run's printout starts as the whole run's did.
+  resume?.position.history.forEach((cost, i) =>
+    console.log(epochLine(i + 1, cost as number)),
   );
+  const result = await withProgress((progress) => {
+    const run = labRun(
+      data,
+      config,
+      {
+        onStep: (report) => progress.step(report),
+        onEpochEnd: ({ epoch, cost }) => {
+          progress.endEpoch();
+          console.log(epochLine(epoch, cost));
+        },
+      },
+      resume,
+    );
+    const steps = stepsPerEpochOf(data, config.batchSize);
+    return finishRun(run, options, 'softmax', steps);
+  });
   if (options.save !== undefined) {
     saveModel(
       options.save,
@@ -298,6 +398,7 @@ function trainLab(data: DataSets, options: TrainOptions): void {
         },
       }),
     );
+    removeCheckpoint(options.save);
   }
   finish(result, options, data, {
     model: 'softmax',
@@ -310,40 +411,60 @@ function trainLab(data: DataSets, options: TrainOptions): void {
   });
 }
 
-function trainNetworkModel(data: DataSets, options: TrainOptions): void {
+function networkEpochLine(report: FitEpochReport): string {
+  const { epoch, loss, validationAccuracy } = report;
+  const validation =
+    validationAccuracy === null
+      ? ''
+      : `, Validation accuracy: ${validationAccuracy.toFixed(4)}`;
+  return epochLine(epoch, loss, validation);
+}
+
+async function trainNetworkModel(
+  data: DataSets,
+  options: TrainOptions,
+  resume: Checkpoint | undefined,
+): Promise<void> {
   const preset = NETWORK_PRESETS[options.model === 'cnn' ? 'cnn' : 'mlp'];
-  const config: NetworkConfig = {
-    layers: options.layers ?? preset.layers,
-    epochs: options.epochs ?? preset.epochs,
-    batchSize: options.batchSize ?? preset.batchSize,
-    learningRate: options.learningRate ?? preset.learningRate,
-    optimizer: options.optimizer ?? preset.optimizer,
-    schedule: options.lrSchedule ?? preset.schedule,
-    init: options.init ?? preset.init,
-    dropout: options.dropout ?? preset.dropout,
-    seed: options.seed,
-  };
-  const result = withProgress((progress) =>
-    trainNetwork(data, config, {
-      onStep: (report) => progress.step(report),
-      onEpochEnd: ({ epoch, loss, validationAccuracy }) => {
-        progress.endEpoch();
-        const validation =
-          validationAccuracy === null
-            ? ''
-            : `, Validation accuracy: ${validationAccuracy.toFixed(4)}`;
-        console.log(epochLine(epoch, loss, validation));
-      },
-    }),
+  const config: NetworkConfig =
+    resume?.model === 'layers'
+      ? checkNetworkConfig(resume.config, options.resume!)
+      : {
+          layers: options.layers ?? preset.layers,
+          epochs: options.epochs ?? preset.epochs,
+          batchSize: options.batchSize ?? preset.batchSize,
+          learningRate: options.learningRate ?? preset.learningRate,
+          optimizer: options.optimizer ?? preset.optimizer,
+          schedule: options.lrSchedule ?? preset.schedule,
+          init: options.init ?? preset.init,
+          dropout: options.dropout ?? preset.dropout,
+          seed: options.seed,
+        };
+  const model = options.layers === undefined ? options.model : 'layers';
+  resume?.position.history.forEach((report) =>
+    console.log(networkEpochLine(report as FitEpochReport)),
   );
+  const result = await withProgress((progress) => {
+    const run = networkRun(
+      data,
+      config,
+      {
+        onStep: (report) => progress.step(report),
+        onEpochEnd: (report) => {
+          progress.endEpoch();
+          console.log(networkEpochLine(report));
+        },
+      },
+      resume,
+    );
+    const steps = stepsPerEpochOf(data, config.batchSize);
+    return finishRun(run, options, model, steps);
+  });
   if (options.save !== undefined) {
     saveModel(
       options.save,
       savedLayers(result.model, {
-        training: {
-          model: options.layers === undefined ? options.model : 'layers',
-          ...config,
-        },
+        training: { model, ...config },
         history: {
           costs: result.history.map((h) => h.loss),
           validationAccuracy: result.history.map((h) => h.validationAccuracy),
@@ -351,9 +472,10 @@ function trainNetworkModel(data: DataSets, options: TrainOptions): void {
         },
       }),
     );
+    removeCheckpoint(options.save);
   }
   finish(result, options, data, {
-    model: options.layers === undefined ? options.model : 'layers',
+    model,
     ...config,
     costs: result.history.map((h) => h.loss),
     testAccuracy: result.testAccuracy,
@@ -463,4 +585,27 @@ function checkWritable(file: string): void {
 
 function roundToMs(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
+}
+
+function stepsPerEpochOf(data: DataSets, batchSize: number): number {
+  return Math.max(1, Math.floor(data.train.numExamples / batchSize));
+}
+
+/** A resumed layer model's settings, as far as the loops do not check. */
+function checkNetworkConfig(config: NetworkConfig, dir: string): NetworkConfig {
+  const fits =
+    typeof config.layers === 'string' &&
+    OPTIMIZERS.includes(config.optimizer) &&
+    SCHEDULES.includes(config.schedule) &&
+    typeof config.init === 'string' &&
+    config.init in INITIALIZERS &&
+    typeof config.dropout === 'number' &&
+    config.dropout >= 0 &&
+    config.dropout < 1 &&
+    typeof config.learningRate === 'number' &&
+    config.learningRate > 0;
+  if (!fits) {
+    throw new UserError(`${dir}: the checkpoint's settings are damaged`);
+  }
+  return config;
 }

@@ -5,7 +5,7 @@
 
 import { bytes, floats, inWorkspace } from '../tensor/kernels/workspace.js';
 import { gatherRows, pixelsToFloat32 } from '../tensor/pixels.js';
-import { Random } from '../util/random.js';
+import { Random, type RandomState } from '../util/random.js';
 
 /** MNIST's ten digit classes. */
 export const NUM_CLASSES = 10;
@@ -32,6 +32,15 @@ export interface Batch {
 export interface DataSetOptions {
   oneHot: boolean;
   seed: number;
+}
+
+/** Where a set is in handing out batches: its order, place and shuffle. */
+export interface DataSetState {
+  /** [numExamples] the current epoch's order. */
+  order: Uint32Array;
+  indexInEpoch: number;
+  epochsCompleted: number;
+  random: RandomState;
 }
 
 /** Images and labels, handed out in shuffled batches epoch after epoch. */
@@ -107,6 +116,48 @@ export class DataSet {
    */
   fresh(): DataSet {
     return new DataSet(this.images, this.labels, this.imageSize, this.options);
+  }
+
+  /** Where nextBatch is, for a checkpoint; restore() goes back there. */
+  state(): DataSetState {
+    return {
+      order: this.order.slice(),
+      indexInEpoch: this.indexInEpoch,
+      epochsCompleted: this.epochs,
+      random: this.random.state(),
+    };
+  }
+
+  /** Goes back to a state() of a set of the same examples. */
+  restore(state: DataSetState): void {
+    const { order, indexInEpoch, epochsCompleted } = state;
+    const n = this.numExamples;
+    const seen = new Uint8Array(n);
+    const permutation =
+      order instanceof Uint32Array &&
+      order.length === n &&
+      order.every((i) => i < n && seen[i]++ === 0);
+    if (!permutation) {
+      throw new RangeError(
+        `DataSet.restore: expected an order of the set's ${n} examples`,
+      );
+    }
+    if (
+      !Number.isSafeInteger(indexInEpoch) ||
+      indexInEpoch < 0 ||
+      indexInEpoch > n ||
+      !Number.isSafeInteger(epochsCompleted) ||
+      epochsCompleted < 0
+    ) {
+      throw new RangeError(
+        `DataSet.restore: expected a place from 0 to ${n} and a count of ` +
+          `epochs but found ${indexInEpoch} and ${epochsCompleted}`,
+      );
+    }
+    this.random.restore(state.random);
+    this.order.set(order);
+    this.indexInEpoch = indexInEpoch;
+    this.epochs = epochsCompleted;
   }
 
   /** Passes over the whole set finished so far by nextBatch. */

@@ -23,6 +23,7 @@ export {
   NUM_CLASSES,
   type Batch,
   type DataSetOptions,
+  type DataSetState,
 } from './dataset.js';
 export {
   readDataSets,

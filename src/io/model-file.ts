@@ -128,7 +128,7 @@ export function loadModel(dir: string): SavedModel {
 }
 
 /** Writes `bytes` to a temporary file beside `file`, then renames it. */
-function writeAtomically(file: string, bytes: Uint8Array): void {
+export function writeAtomically(file: string, bytes: Uint8Array): void {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     const fd = fs.openSync(temporary, 'w');

@@ -29,6 +29,21 @@ export interface OptimizerOptions extends WeightDecayOptions {
 
 const COMMON_OPTIONS = ['learningRate', 'weightDecay', 'shouldDecay'];
 
+/** What an optimizer keeps of one variable between steps. */
+export interface VariableSlots {
+  /** Its state arrays (velocity, moments), each the variable's size. */
+  arrays: Float32Array[];
+  /** Updates it has had, where the optimizer counts them (Adam's t). */
+  count: number;
+}
+
+/** An optimizer's state, for a checkpoint: see Optimizer.state(). */
+export interface OptimizerState {
+  iterations: number;
+  /** One entry per variable, in the order state() was given them. */
+  slots: VariableSlots[];
+}
+
 /** Base of the optimizers: counts steps, resolves rates, adds decay. */
 export abstract class Optimizer {
   /** The step size, or the schedule that gives it. */
@@ -92,13 +107,74 @@ export abstract class Optimizer {
     return rate;
   }
 
+  /** Copies of what it keeps between steps for `variables`, in order. */
+  state(variables: readonly Tensor[]): OptimizerState {
+    return {
+      iterations: this.steps,
+      slots: variables.map((variable) => {
+        const { arrays, count } = this.slotsOf(variable);
+        return { arrays: arrays.map((a) => Float32Array.from(a)), count };
+      }),
+    };
+  }
+
+  /** Takes up a state() of this kind of optimizer on the same variables. */
+  restore(variables: readonly Tensor[], state: OptimizerState): void {
+    const { iterations, slots } = state;
+    const fits =
+      Number.isSafeInteger(iterations) &&
+      iterations >= 0 &&
+      slots.length === variables.length &&
+      slots.every(
+        ({ arrays, count }, i) =>
+          Number.isSafeInteger(count) &&
+          count >= 0 &&
+          arrays.every((a) => a.length === variables[i].size),
+      );
+    if (!fits) {
+      throw new RangeError(
+        `${this.name}.restore: expected a state of ${variables.length} ` +
+          'variables of these sizes',
+      );
+    }
+    slots.forEach((slot, i) => {
+      const copy = (a: Float32Array) => {
+        const lasting = lastingFloats(a.length);
+        lasting.set(a);
+        return lasting;
+      };
+      this.setSlots(variables[i], {
+        arrays: slot.arrays.map(copy),
+        count: slot.count,
+      });
+    });
+    this.steps = iterations;
+  }
+
+  /** The variable's state arrays (none before its first update). */
+  protected slotsOf(_variable: Tensor): VariableSlots {
+    return { arrays: [], count: 0 };
+  }
+
+  /** Sets what slotsOf gives; `slots` comes from slotsOf of this kind. */
+  protected setSlots(_variable: Tensor, slots: VariableSlots): void {
+    if (slots.arrays.length > 0) {
+      throw new RangeError(`${this.name}: expected no state arrays`);
+    }
+  }
+
   /**
    * Computes lossFn() (a scalar), updates the variables it depends on
-   * (or only `variables`, when given) and returns the loss value.
+   * (or only `variables`, when given) and returns the loss value. A loss
+   * that is NaN or infinite is returned with nothing updated.
    */
   minimize(lossFn: () => Tensor, variables?: readonly Tensor[]): number {
     const learningRate = this.currentLearningRate();
     const loss = lossFn();
+    // A loss that is not a number would only carry NaN into every
+    // variable: they are left as they were, for the caller to stop on.
+    const value = loss.item();
+    if (!Number.isFinite(value)) return value;
     const reached = loss.backward();
     const targets = variables ?? reached;
 
@@ -110,7 +186,7 @@ export abstract class Optimizer {
     }
     for (const v of targets) v.grad = null;
     this.steps++;
-    return loss.item();
+    return value;
   }
 
   /**
@@ -181,6 +257,14 @@ export class MomentumOptimizer extends Optimizer {
     this.nesterov = nesterov;
   }
 
+  protected override slotsOf(variable: Tensor): VariableSlots {
+    return slotsIn([this.velocities], variable);
+  }
+
+  protected override setSlots(variable: Tensor, slots: VariableSlots): void {
+    setSlotsIn('MomentumOptimizer', [this.velocities], variable, slots);
+  }
+
   protected updateVariable(
     variable: Tensor,
     dVariable: Float32Array,
@@ -239,6 +323,25 @@ export class AdamOptimizer extends Optimizer {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
+  }
+
+  protected override slotsOf(variable: Tensor): VariableSlots {
+    const state = this.moments.get(variable);
+    return state === undefined
+      ? { arrays: [], count: 0 }
+      : { arrays: [state.m, state.v], count: state.t };
+  }
+
+  protected override setSlots(variable: Tensor, slots: VariableSlots): void {
+    const { arrays, count } = slots;
+    if (arrays.length === 0 && count === 0) {
+      this.moments.delete(variable);
+      return;
+    }
+    if (arrays.length !== 2) {
+      throw new RangeError('AdamOptimizer: expected two moments a variable');
+    }
+    this.moments.set(variable, { m: arrays[0], v: arrays[1], t: count });
   }
 
   protected updateVariable(
@@ -307,6 +410,15 @@ export class RMSPropOptimizer extends Optimizer {
     this.momentum = momentum;
   }
 
+  protected override slotsOf(variable: Tensor): VariableSlots {
+    return slotsIn([this.meanSquares, this.velocities], variable);
+  }
+
+  protected override setSlots(variable: Tensor, slots: VariableSlots): void {
+    const maps = [this.meanSquares, this.velocities];
+    setSlotsIn('RMSPropOptimizer', maps, variable, slots);
+  }
+
   protected updateVariable(
     variable: Tensor,
     dVariable: Float32Array,
@@ -329,6 +441,36 @@ export class RMSPropOptimizer extends Optimizer {
       }
     }
   }
+}
+
+/** The variable's arrays in `maps`, up to the first it has none in. */
+function slotsIn(
+  maps: Map<Tensor, Float32Array>[],
+  variable: Tensor,
+): VariableSlots {
+  const arrays: Float32Array[] = [];
+  for (const map of maps) {
+    const values = map.get(variable);
+    if (values === undefined) break;
+    arrays.push(values);
+  }
+  return { arrays, count: 0 };
+}
+
+/** Puts slotsIn's arrays back in their maps. */
+function setSlotsIn(
+  name: string,
+  maps: Map<Tensor, Float32Array>[],
+  variable: Tensor,
+  { arrays, count }: VariableSlots,
+): void {
+  if (arrays.length > maps.length || count !== 0) {
+    throw new RangeError(`${name}: expected at most ${maps.length} arrays`);
+  }
+  maps.forEach((map, i) => {
+    if (i < arrays.length) map.set(variable, arrays[i]);
+    else map.delete(variable);
+  });
 }
 
 /** The variable's zero-initialised state array, made on first use. */

@@ -15,7 +15,8 @@ import { withWorkspace } from '../tensor/kernels/workspace.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
-import { TrainingDivergedError } from './diverged.js';
+import { firstNonFinite, TrainingDivergedError } from './diverged.js';
+import { checkPosition, drain, type LoopPosition } from './loop.js';
 import { Activation, type Layer } from './layers.js';
 import { Optimizer } from './optimizers.js';
 
@@ -68,7 +69,7 @@ export class Sequential {
   /** Each layer's output shape, batch excluded. */
   readonly shapes: readonly Shape[];
   /** Drives dropout; weights are drawn from the seed when built. */
-  private readonly random: Random;
+  readonly random: Random;
   // Layers up to the logits: a final softmax is left to the loss.
   private readonly body: readonly Layer[];
 
@@ -131,6 +132,18 @@ export class Sequential {
 
   /** Trains on `train` epoch after epoch; returns each epoch's report. */
   fit(train: DataSet, options: FitOptions): FitEpochReport[] {
+    return drain(this.fitSteps(train, options));
+  }
+
+  /**
+   * fit, yielding where it stands after every step. `from`, such a place,
+   * goes on from there, the model, optimizer and set restored to it.
+   */
+  *fitSteps(
+    train: DataSet,
+    options: FitOptions,
+    from?: LoopPosition<FitEpochReport>,
+  ): Generator<LoopPosition<FitEpochReport>, FitEpochReport[]> {
     const { epochs, batchSize, optimizer, validation } = options;
     for (const [name, value] of [
       ['epochs', epochs],
@@ -151,32 +164,49 @@ export class Sequential {
       1,
       Math.floor(train.numExamples / batchSize),
     );
+    if (from !== undefined) {
+      checkPosition('fit', from, epochs, stepsPerEpoch);
+    }
     const outputs = sizeOf(this.outputShape);
-    const history: FitEpochReport[] = [];
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      let total = 0;
-      for (let step = 1; step <= stepsPerEpoch; step++) {
+    const history: FitEpochReport[] = from ? [...from.history] : [];
+    for (let epoch = from?.epoch ?? 1; epoch <= epochs; epoch++) {
+      const resumed = from !== undefined && epoch === from.epoch;
+      let total = resumed ? from.lossSum : 0;
+      const first = (resumed ? from.step : 0) + 1;
+      for (let step = first; step <= stepsPerEpoch; step++) {
         // The rate this step uses; a schedule moves on after it.
         const rate = optimizer.currentLearningRate();
         // Nothing of the step outlives it but the loss value, so its
         // arrays, the batch's among them, are recycled for the next one.
+        let layer: string | null = null;
         const loss = withWorkspace(() => {
           const { size, rows, classes } = train.nextBatch(batchSize);
           const shape = [size, train.imageSize];
           const images = pixelTensor(train.images, shape, rows);
           const labels = oneHot(classes, outputs);
-          return optimizer.minimize(() =>
+          const loss = optimizer.minimize(() =>
             mean(softmaxCrossEntropy(this.logits(images, true), labels)),
           );
+          if (!Number.isFinite(loss)) layer = this.whereNonFinite(images);
+          return loss;
         });
         if (!(loss <= MAX_HEALTHY_LOSS)) {
-          throw new TrainingDivergedError(epoch, step, loss, rate, ADVICE);
+          throw new TrainingDivergedError(
+            epoch,
+            step,
+            loss,
+            rate,
+            ADVICE,
+            layer,
+          );
         }
         total += loss;
         options.onStep?.({ epoch, step, stepsPerEpoch, loss });
         if (options.shouldStop?.()) return history;
+        yield { epoch, step, lossSum: total, history };
       }
-      if (!this.variables.every((v) => v.data.every(Number.isFinite))) {
+      const layer = this.whereNonFinite();
+      if (layer !== null) {
         const rate = optimizer.currentLearningRate();
         throw new TrainingDivergedError(
           epoch,
@@ -184,6 +214,7 @@ export class Sequential {
           null,
           rate,
           ADVICE,
+          layer,
         );
       }
       const report: FitEpochReport = {
@@ -198,6 +229,32 @@ export class Sequential {
       options.onEpochEnd?.(report);
     }
     return history;
+  }
+
+  /**
+   * Where values stop being finite numbers: the first layer whose weights
+   * hold one, else the first whose output on `images` is one; null when
+   * neither (or no images to look at).
+   */
+  whereNonFinite(images?: Tensor): string | null {
+    const name = (i: number) => `layer ${i + 1} (${this.layers[i].spec})`;
+    for (const [i, layer] of this.layers.entries()) {
+      for (const variable of layer.variables) {
+        const bad = firstNonFinite(variable.data);
+        if (bad !== null) return `${name(i)} holds ${bad} in its weights`;
+      }
+    }
+    if (images === undefined) return null;
+    return noGrad(() => {
+      let x = reshape(images, [images.shape[0], ...this.inputShape]);
+      const context = { training: false, random: this.random };
+      for (const [i, layer] of this.body.entries()) {
+        x = layer.forward(x, context);
+        const bad = firstNonFinite(x.data);
+        if (bad !== null) return `${name(i)} first gives ${bad}`;
+      }
+      return null;
+    });
   }
 
   /** Loss and accuracy on a whole set, in file order, in chunks. */

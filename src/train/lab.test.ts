@@ -96,8 +96,8 @@ describe('runLab', () => {
         name: 'TrainingDivergedError',
         message:
           'training diverged: the weights stopped being finite numbers at ' +
-          'epoch 1, step 1, with learning rate 1e+308. Try a lower learning ' +
-          'rate (the lab uses 0.1).',
+          'epoch 1, step 1, with learning rate 1e+308; the weights W hold ' +
+          '-Infinity. Try a lower learning rate (the lab uses 0.1).',
       },
     );
   });

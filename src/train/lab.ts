@@ -3,7 +3,8 @@
 // digit. Reports through callbacks; prints nothing.
 
 import type { DataSets } from '../data/mnist.js';
-import { TrainingDivergedError } from '../nn/diverged.js';
+import { firstNonFinite, TrainingDivergedError } from '../nn/diverged.js';
+import { checkPosition, type LoopPosition } from '../nn/loop.js';
 import { GradientDescentOptimizer } from '../nn/optimizers.js';
 import {
   SoftmaxRegression,
@@ -12,9 +13,11 @@ import {
 import { pixelTensor, tensor } from '../tensor/creation.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { withWorkspace } from '../tensor/kernels/workspace.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { Random } from '../util/random.js';
+import { TrainingRun, type Checkpoint } from './checkpoint.js';
 import { accuracy, accuracyOf, predictClasses } from './metrics.js';
+import { assignTensors, copyTensors, modelTensors } from './saved.js';
 
 export { TrainingDivergedError };
 
@@ -88,13 +91,34 @@ export function runLab(
   config: LabConfig,
   callbacks: LabCallbacks = {},
 ): LabResult {
+  return labRun(data, config, callbacks).finish();
+}
+
+/**
+ * runLab as a run of steps that can be checkpointed after any of them.
+ * With `resume`, a checkpoint of a run of this config on this data, it
+ * goes on from there and ends exactly as the whole run would have.
+ */
+export function labRun(
+  data: DataSets,
+  config: LabConfig,
+  callbacks: LabCallbacks = {},
+  resume?: Checkpoint,
+): TrainingRun<LabResult> {
   checkConfig(config);
-  const { train, test } = data;
+  const { train } = data;
   if (!train.oneHot) {
     throw new Error('runLab: expected one-hot training labels');
   }
+  if (resume !== undefined && resume.model !== 'softmax') {
+    throw new RangeError(
+      "labRun: expected a checkpoint of the lab's model but found one of " +
+        'a layer model',
+    );
+  }
   // One generator draws W, then b, then the sampled digit, in the order
-  // of examples/lab-07-softmax.ts, so that both print the same run.
+  // of examples/lab-07-softmax.ts, so that both print the same run. A
+  // resumed run draws W and b again, then takes the checkpoint's.
   const random = new Random(config.seed);
   const model = new SoftmaxRegression(
     train.imageSize,
@@ -102,50 +126,111 @@ export function runLab(
     config.init,
     random,
   );
+  const clock = { before: 0, started: performance.now() };
+  if (resume !== undefined) {
+    assignTensors(modelTensors(model), resume.tensors);
+    train.restore(resume.data);
+    clock.before = resume.trainSeconds;
+  }
+  const steps = labSteps(data, config, callbacks, {
+    model,
+    random,
+    clock,
+    from: resume?.position,
+  });
+  return new TrainingRun(steps, (position) => ({
+    model: 'softmax',
+    config,
+    position: position as LoopPosition<number>,
+    tensors: copyTensors(modelTensors(model)),
+    data: train.state(),
+    trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
+  }));
+}
+
+interface LabParts {
+  model: SoftmaxRegression;
+  random: Random;
+  /** Seconds trained before this process, and when this one started. */
+  clock: { before: number; started: number };
+  from: LoopPosition<number> | undefined;
+}
+
+function* labSteps(
+  data: DataSets,
+  config: LabConfig,
+  callbacks: LabCallbacks,
+  { model, random, clock, from }: LabParts,
+): Generator<LoopPosition<number>, LabResult> {
+  const { train, test } = data;
   const optimizer = new GradientDescentOptimizer(config.learningRate);
   // As the lab: int(examples / batch), but at least one step.
   const stepsPerEpoch = Math.max(
     1,
     Math.floor(train.numExamples / config.batchSize),
   );
+  if (from !== undefined) {
+    checkPosition('labRun', from, config.epochs, stepsPerEpoch);
+  }
 
   // Readied for the kernels before the clock starts, as the peers turn
   // their pixels into floats before theirs (see Kernels.preparePixels).
   kernels().preparePixels(train.images, train.imageSize);
-  const started = performance.now();
-  const costs: number[] = [];
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    let cost = 0;
-    for (let step = 1; step <= stepsPerEpoch; step++) {
+  clock.started = performance.now();
+  const costs: number[] = from === undefined ? [] : [...from.history];
+  for (let epoch = from?.epoch ?? 1; epoch <= config.epochs; epoch++) {
+    const resumed = from !== undefined && epoch === from.epoch;
+    let cost = resumed ? from.lossSum : 0;
+    for (
+      let step = (resumed ? from.step : 0) + 1;
+      step <= stepsPerEpoch;
+      step++
+    ) {
       // Nothing of the step outlives it but the loss value, so its arrays,
       // the batch's among them, are recycled for the next one.
+      let layer: string | null = null;
       const loss = withWorkspace(() => {
         const { size, rows, labels } = train.nextBatch(config.batchSize);
         const shape = [size, train.imageSize];
         const images = pixelTensor(train.images, shape, rows);
         const oneHot = tensor(labels, [size, train.numClasses]);
-        return optimizer.minimize(() => model.cost(images, oneHot));
+        const loss = optimizer.minimize(() => model.cost(images, oneHot));
+        if (!Number.isFinite(loss)) layer = whereNonFinite(model, images);
+        return loss;
       });
       if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(epoch, step, loss, config.learningRate);
+        const rate = config.learningRate;
+        throw new TrainingDivergedError(
+          epoch,
+          step,
+          loss,
+          rate,
+          undefined,
+          layer,
+        );
       }
       cost += loss / stepsPerEpoch;
       callbacks.onStep?.({ epoch, step, stepsPerEpoch, loss });
+      yield { epoch, step, lossSum: cost, history: costs };
     }
     // Each loss is taken before its update, so the last update of the
     // epoch is checked here, on the weights themselves.
-    if (!allFinite(model.weights) || !allFinite(model.bias)) {
+    const layer = whereNonFinite(model);
+    if (layer !== null) {
       throw new TrainingDivergedError(
         epoch,
         stepsPerEpoch,
         null,
         config.learningRate,
+        undefined,
+        layer,
       );
     }
     costs.push(cost);
     callbacks.onEpochEnd?.({ epoch, cost });
   }
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds =
+    clock.before + (performance.now() - clock.started) / 1000;
 
   const predict = (images: Tensor) => model.probs(images);
   const testStarted = performance.now();
@@ -175,8 +260,25 @@ export function runLab(
   };
 }
 
-function allFinite(t: Tensor): boolean {
-  return t.data.every(Number.isFinite);
+/** Where the lab's model stops being finite: W, b, or the logits. */
+function whereNonFinite(
+  model: SoftmaxRegression,
+  images?: Tensor,
+): string | null {
+  for (const [name, t] of [
+    ['weights W', model.weights],
+    ['bias b', model.bias],
+  ] as const) {
+    const bad = firstNonFinite(t.data);
+    if (bad !== null) return `the ${name} hold ${bad}`;
+  }
+  if (images === undefined) return null;
+  const logits = noGrad(() => model.logits(images)).data;
+  const bad = firstNonFinite(logits);
+  if (bad !== null) return `the logits hold ${bad}`;
+  // Finite logits far apart: probabilities round to 0, log(0) * 0 is NaN.
+  const reach = logits.reduce((most, x) => Math.max(most, Math.abs(x)), 0);
+  return `the logits reach ${reach.toExponential(2)}, so probabilities round to 0`;
 }
 
 function checkConfig(config: LabConfig): void {

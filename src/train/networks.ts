@@ -19,11 +19,14 @@ import {
 } from '../nn/sequential.js';
 import { cosineDecay, type LearningRateSchedule } from '../nn/schedules.js';
 import { parseLayers } from '../nn/spec.js';
+import type { LoopPosition } from '../nn/loop.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { Random } from '../util/random.js';
+import { TrainingRun, type Checkpoint } from './checkpoint.js';
 import type { SampleDigit } from './lab.js';
+import { assignTensors, copyTensors, modelTensors } from './saved.js';
 
 export const OPTIMIZERS = [
   'sgd',
@@ -211,6 +214,26 @@ export function trainNetwork(
   config: NetworkConfig,
   callbacks: NetworkCallbacks = {},
 ): NetworkResult {
+  return networkRun(data, config, callbacks).finish();
+}
+
+/**
+ * trainNetwork as a run of steps that can be checkpointed after any of
+ * them. With `resume`, a checkpoint of a run of this config on this data,
+ * it goes on from there and ends exactly as the whole run would have.
+ */
+export function networkRun(
+  data: DataSets,
+  config: NetworkConfig,
+  callbacks: NetworkCallbacks = {},
+  resume?: Checkpoint,
+): TrainingRun<NetworkResult> {
+  if (resume !== undefined && resume.model !== 'layers') {
+    throw new RangeError(
+      'networkRun: expected a checkpoint of a layer model but found one ' +
+        "of the lab's",
+    );
+  }
   const init = INITIALIZERS[config.init];
   if (init === undefined) {
     throw new RangeError(`trainNetwork: unknown initialiser '${config.init}'`);
@@ -222,7 +245,7 @@ export function trainNetwork(
   const inputShape = inputShapeFor(layers[0], data.imageShape);
   const model = buildModel(layers, inputShape, config.seed);
   checkBatchMemory(model, config.batchSize);
-  const { train, validation, test } = data;
+  const { train, validation } = data;
   const stepsPerEpoch = Math.max(
     1,
     Math.floor(train.numExamples / config.batchSize),
@@ -235,21 +258,59 @@ export function trainNetwork(
         })
       : config.learningRate;
   const optimizer = makeOptimizer(config.optimizer, learningRate);
+  const clock = { before: 0, started: performance.now() };
+  if (resume !== undefined) {
+    assignTensors(modelTensors(model), resume.tensors);
+    optimizer.restore(model.variables, resume.optimizer);
+    model.random.restore(resume.random);
+    train.restore(resume.data);
+    clock.before = resume.trainSeconds;
+  }
+  const fit = model.fitSteps(
+    train,
+    {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      optimizer,
+      validation,
+      ...callbacks,
+    },
+    resume?.position,
+  );
+  const steps = networkSteps(data, config, model, fit, clock);
+  return new TrainingRun(steps, (position) => ({
+    model: 'layers',
+    config,
+    position: position as LoopPosition<FitEpochReport>,
+    tensors: copyTensors(modelTensors(model)),
+    optimizer: optimizer.state(model.variables),
+    random: model.random.state(),
+    data: train.state(),
+    trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
+  }));
+}
 
+function* networkSteps(
+  data: DataSets,
+  config: NetworkConfig,
+  model: Sequential,
+  fit: Generator<LoopPosition<FitEpochReport>, FitEpochReport[]>,
+  clock: { before: number; started: number },
+): Generator<LoopPosition<FitEpochReport>, NetworkResult> {
+  const { train, test } = data;
+  const stepsPerEpoch = Math.max(
+    1,
+    Math.floor(train.numExamples / config.batchSize),
+  );
   // A dense first layer multiplies the images as pixel rows: readied
   // before the clock starts, as in runLab.
-  if (layers[0] instanceof Dense) {
+  if (model.layers[0] instanceof Dense) {
     kernels().preparePixels(train.images, train.imageSize);
   }
-  const started = performance.now();
-  const history = model.fit(train, {
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    optimizer,
-    validation,
-    ...callbacks,
-  });
-  const trainSeconds = (performance.now() - started) / 1000;
+  clock.started = performance.now();
+  const history = yield* fit;
+  const trainSeconds =
+    clock.before + (performance.now() - clock.started) / 1000;
 
   const testStarted = performance.now();
   const evaluation = model.evaluate(test);

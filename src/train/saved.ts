@@ -76,7 +76,7 @@ export function restoreModel(saved: SavedModel): LoadedModel {
       'zeros',
       new Random(0),
     );
-    assign(softmaxTensors(model), tensors);
+    assignTensors(softmaxTensors(model), tensors);
     return {
       description,
       model,
@@ -97,8 +97,28 @@ export function restoreModel(saved: SavedModel): LoadedModel {
         (error as Error).message,
     );
   }
-  assign(layerTensors(model), tensors);
+  assignTensors(layerTensors(model), tensors);
   return { description, model, predict: (images) => model.predict(images) };
+}
+
+/** A model's tensors as its saved form names them, by reference. */
+export function modelTensors(
+  model: SoftmaxRegression | Sequential,
+): SavedModel['tensors'] {
+  return model instanceof Sequential
+    ? layerTensors(model)
+    : softmaxTensors(model);
+}
+
+/** Copies of `tensors`' values, for a checkpoint that outlives them. */
+export function copyTensors(
+  tensors: SavedModel['tensors'],
+): SavedModel['tensors'] {
+  return tensors.map(({ name, shape, data }) => ({
+    name,
+    shape: [...shape],
+    data: Float32Array.from(data),
+  }));
 }
 
 /** The softmax model's weights and bias, by reference. */
@@ -134,7 +154,10 @@ function layerTensors(model: Sequential): SavedModel['tensors'] {
 }
 
 /** Copies `from` into `to`, which must match it name for name. */
-function assign(to: SavedModel['tensors'], from: SavedModel['tensors']): void {
+export function assignTensors(
+  to: SavedModel['tensors'],
+  from: SavedModel['tensors'],
+): void {
   if (to.length !== from.length) {
     throw new UserError(
       `the saved model has ${from.length} tensors but its layers take ` +

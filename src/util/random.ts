@@ -3,6 +3,14 @@
 // Not cryptographic, and not NumPy's Mersenne Twister: the lab's exact
 // random draws cannot be reproduced, only its distributions.
 
+/** Where a generator is in its sequence; restore() takes it back there. */
+export interface RandomState {
+  /** xoshiro128**'s four 32-bit words. */
+  words: [number, number, number, number];
+  /** The second normal of the last Box-Muller pair, if not yet taken. */
+  spareNormal: number | null;
+}
+
 export class Random {
   private s0: number;
   private s1: number;
@@ -29,6 +37,35 @@ export class Random {
   /** A generator for one purpose (init, shuffle, sampling) of a seed. */
   static stream(seed: number, purpose: number): Random {
     return new Random((Math.imul(seed >>> 0, 0x2c1b3c6d) ^ purpose) >>> 0);
+  }
+
+  /** The generator's state, for a checkpoint. */
+  state(): RandomState {
+    return {
+      words: [this.s0, this.s1, this.s2, this.s3],
+      spareNormal: this.spareNormal,
+    };
+  }
+
+  /** Goes back to a state() taken from any generator. */
+  restore(state: RandomState): void {
+    const { words, spareNormal } = state;
+    const word = (w: unknown) =>
+      Number.isInteger(w) && Math.abs(w as number) < 2 ** 32;
+    if (
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every(word) ||
+      words.every((w) => w === 0) ||
+      !(spareNormal === null || Number.isFinite(spareNormal))
+    ) {
+      throw new RangeError(
+        'Random.restore: expected four 32-bit words, not all 0, and a ' +
+          `finite spare normal or null but found ${JSON.stringify(state)}`,
+      );
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w | 0);
+    this.spareNormal = spareNormal;
   }
 
   /** Uniform 32-bit unsigned integer. */
