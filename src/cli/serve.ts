@@ -1,7 +1,7 @@
 // mnistlab serve: the web page to draw digits on and watch models train,
 // until Ctrl-C. Prints the page's address, then one line per run.
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 
 import { defaultDataDir, findMnistFiles } from '../data/files.js';
 import { loadModel } from '../io/model-file.js';
@@ -41,6 +41,7 @@ export function serveCommand(): Command {
     .option(
       '--host <address>',
       'address to listen on; 0.0.0.0 lets other machines in',
+      hostAddress,
       '127.0.0.1',
     )
     .option('--verbose', 'show stack traces of errors')
@@ -59,13 +60,24 @@ function portNumber(text: string): number {
   return text === '0' ? 0 : portInRange(text);
 }
 
+/** An address to listen on: never empty, which would mean every one. */
+function hostAddress(text: string): string {
+  if (text.trim() === '') {
+    throw new InvalidArgumentError(
+      'Expected an address, such as 127.0.0.1 or 0.0.0.0.',
+    );
+  }
+  return text;
+}
+
 function describe(event: RunEvent): string | null {
   switch (event.type) {
     case 'start': {
       const { model, epochs, learningRate, batchSize, optimizer } =
         event.request;
+      const plural = epochs === 1 ? '' : 's';
       return (
-        `run ${event.run}: training ${model}, ${epochs} epochs, ` +
+        `run ${event.run}: training ${model}, ${epochs} epoch${plural}, ` +
         `${optimizer} at ${learningRate}, batches of ${batchSize}`
       );
     }
@@ -73,7 +85,8 @@ function describe(event: RunEvent): string | null {
       return (
         `run ${event.run}: ${event.stopped ? 'stopped' : 'done'} in ` +
         `${event.seconds.toFixed(1)} s, test accuracy ` +
-        event.testAccuracy.toFixed(4)
+        event.testAccuracy.toFixed(4) +
+        (event.kept ? '' : ' (stopped early and less accurate: not kept)')
       );
     case 'failed':
       return `run ${event.run}: failed: ${event.message}`;

@@ -83,9 +83,10 @@ describe('the web page', { skip }, () => {
       args: ['--no-sandbox'],
     });
   });
+  let closed = false;
   after(async () => {
     await browser?.close();
-    await server?.close();
+    if (!closed) await server?.close();
   });
 
   it('reads digits drawn with the mouse once its first model is trained', async () => {
@@ -137,7 +138,7 @@ describe('the web page', { skip }, () => {
         (globalThis as any).document.querySelector(`[data-testid="${id}"]`);
       const status: string = find('run-status').textContent;
       return (
-        status.startsWith('Run 2:') && find('loss-chart').dataset.points > 0
+        status.startsWith('Run 2 ') && find('loss-chart').dataset.points > 0
       );
     });
     t.diagnostic(`click to first chart point: ${Date.now() - clicked} ms`);
@@ -201,5 +202,22 @@ describe('the web page', { skip }, () => {
 
   it('logged no error in the browser console', () => {
     assert.deepEqual(errors, []);
+  });
+
+  it('says so when the server goes away, and still reads drawings', async () => {
+    const page = await open();
+    await page
+      .getByTestId('model')
+      .filter({ hasText: 'Reading with model' })
+      .waitFor();
+    await server.close();
+    closed = true;
+    await page
+      .locator('#connection')
+      .filter({ hasText: /^Lost the server/ })
+      .waitFor();
+    await drawDigit(page, 7);
+    assert.equal(await reading(page), '7');
+    await page.close();
   });
 });

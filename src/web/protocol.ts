@@ -3,13 +3,14 @@
 // the server streams back. Shared by the server, its training worker and
 // the page, so that all three agree; it imports nothing of Node.
 
-import { NETWORK_PRESETS } from '../train/networks.js';
+import {
+  NETWORK_PRESETS,
+  OPTIMIZERS,
+  type OptimizerName,
+} from '../train/networks.js';
 
 export const MODEL_CHOICES = ['softmax', 'mlp', 'cnn'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number];
-
-export const PAGE_OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
-export type PageOptimizer = (typeof PAGE_OPTIMIZERS)[number];
 
 /** A run the page asks for. */
 export interface TrainRequest {
@@ -17,14 +18,15 @@ export interface TrainRequest {
   learningRate: number;
   epochs: number;
   batchSize: number;
-  optimizer: PageOptimizer;
+  optimizer: OptimizerName;
 }
 
 /** Inclusive bounds of each number a request may hold. */
 export const TRAIN_LIMITS = {
   learningRate: { min: 1e-6, max: 10 },
   epochs: { min: 1, max: 50 },
-  batchSize: { min: 1, max: 1024 },
+  // Larger batches of the CNN would not fit its 1 GiB of working memory.
+  batchSize: { min: 1, max: 512 },
 } as const;
 
 /** The page's starting settings for each model. */
@@ -69,18 +71,17 @@ export function checkTrainRequest(value: unknown): TrainRequest | string {
   const fields = value as Record<string, unknown>;
   const known = ['model', 'learningRate', 'epochs', 'batchSize', 'optimizer'];
   const extra = Object.keys(fields).find((key) => !known.includes(key));
-  if (extra !== undefined) return `unknown field "${extra}"`;
+  if (extra !== undefined) return `unknown field ${shown(extra)}`;
   const { model, optimizer } = fields;
   if (!MODEL_CHOICES.includes(model as ModelChoice)) {
     return (
-      `expected model ${MODEL_CHOICES.join(', ')} but found ` +
-      JSON.stringify(model)
+      `expected model ${MODEL_CHOICES.join(', ')} but found ` + shown(model)
     );
   }
-  if (!PAGE_OPTIMIZERS.includes(optimizer as PageOptimizer)) {
+  if (!OPTIMIZERS.includes(optimizer as OptimizerName)) {
     return (
-      `expected optimizer ${PAGE_OPTIMIZERS.join(', ')} but found ` +
-      JSON.stringify(optimizer)
+      `expected optimizer ${OPTIMIZERS.join(', ')} but found ` +
+      shown(optimizer)
     );
   }
   for (const [name, { min, max }] of Object.entries(TRAIN_LIMITS)) {
@@ -95,11 +96,18 @@ export function checkTrainRequest(value: unknown): TrainRequest | string {
       const kind = whole ? 'an integer' : 'a number';
       return (
         `expected ${name} to be ${kind} from ${min} to ${max} but ` +
-        `found ${JSON.stringify(number)}`
+        `found ${shown(number)}`
       );
     }
   }
   return fields as unknown as TrainRequest;
+}
+
+/** A value in a message: numbers as numbers (Infinity too), long text cut. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
 /** The model the page predicts with now; `version` changes with it. */
@@ -140,6 +148,12 @@ export type RunEvent =
       testAccuracy: number;
       /** Whether a stop ended it early. */
       stopped: boolean;
+      /**
+       * Whether its model is now the one served: not when stopped before
+       * its first epoch ended with a lower test accuracy than the model
+       * that was there.
+       */
+      kept: boolean;
       seconds: number;
     }
   | { type: 'failed'; run: number; message: string };
@@ -166,4 +180,6 @@ export interface MistakePage {
   mistakes: Mistake[];
   /** True while the server is still finding the model's misreads. */
   pending: boolean;
+  /** Why they could not be found, if so. */
+  error?: string;
 }

@@ -3,11 +3,16 @@
 // requests answered with a 4xx while the server keeps serving.
 
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { writeMnistSubset } from '../data/fixtures.js';
 import { decodeModel, readModelHeader } from '../io/model-format.js';
+import { SoftmaxRegression } from '../nn/softmax-regression.js';
+import { savedSoftmax } from '../train/saved.js';
+import { Random } from '../util/random.js';
 import type { RunEvent, Snapshot, TrainRequest } from './protocol.js';
 import { startServer, type Server } from './server.js';
 
@@ -92,12 +97,17 @@ async function getJson(url: string): Promise<any> {
 }
 
 /** The status line of a request sent byte for byte, as no browser would. */
-function rawRequest(url: string, target: string): Promise<string> {
+function rawRequest(
+  url: string,
+  target: string,
+  host = new URL(url).host,
+): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => {
       socket.end(
-        `GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`,
+        `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n` +
+          'Connection: close\r\n\r\n',
       );
     });
     let text = '';
@@ -144,7 +154,7 @@ describe('mnistlab serve', () => {
     const answer = await fetch(`${url}api/model`);
     assert.equal(answer.status, 404);
     assert.deepEqual(await answer.json(), {
-      error: 'no model yet: one is training',
+      error: 'no model yet: train one',
     });
   });
 
@@ -214,7 +224,7 @@ describe('mnistlab serve', () => {
     const long = { ...quick, epochs: 50 };
     const { json } = await post(`${url}api/train`, JSON.stringify(long));
     const run = (json as { run: number }).run;
-    await watcher.until('start', run);
+    await watcher.until('epoch', run);
     const again = await post(`${url}api/train`, JSON.stringify(quick));
     assert.deepEqual(again, {
       status: 409,
@@ -224,7 +234,7 @@ describe('mnistlab serve', () => {
     const events = await watcher.until('done', run);
     watcher.close();
     const done = events.at(-1) as Extract<RunEvent, { type: 'done' }>;
-    assert.equal(done.stopped, true);
+    assert.deepEqual([done.stopped, done.kept], [true, true]);
     assert.ok(events.filter((e) => e.type === 'epoch').length < 50);
     const { summary } = await getJson(`${url}api/model`);
     assert.equal(summary.testAccuracy, done.testAccuracy);
@@ -305,6 +315,51 @@ describe('mnistlab serve', () => {
     assert.equal((await fetch(`${url}api/train`)).status, 404);
   });
 
+  it('keeps its model when a run stopped before an epoch ends reads worse', async () => {
+    const before = (await getJson(`${url}api/model`)).summary;
+    const watcher = await watch(url);
+    const long = { ...quick, epochs: 50, batchSize: 1 };
+    const { json } = await post(`${url}api/train`, JSON.stringify(long));
+    const run = (json as { run: number }).run;
+    await watcher.until('start', run);
+    await post(`${url}api/stop`);
+    const events = await watcher.until('done', run);
+    watcher.close();
+    const done = events.at(-1) as Extract<RunEvent, { type: 'done' }>;
+    assert.deepEqual([done.stopped, done.kept], [true, false]);
+    assert.deepEqual((await getJson(`${url}api/model`)).summary, before);
+  });
+
+  it('refuses other sites and other host names', async () => {
+    const stop = await fetch(`${url}api/stop`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
+    assert.equal(stop.status, 403);
+    assert.deepEqual(await stop.json(), {
+      error: 'requests from http://evil.example are refused',
+    });
+    const { port } = new URL(url);
+    const rebound = await rawRequest(
+      url,
+      '/api/status',
+      `evil.example:${port}`,
+    );
+    assert.equal(rebound, 'HTTP/1.1 403 Forbidden');
+    for (const name of ['localhost', '127.0.0.1']) {
+      const ok = await rawRequest(url, '/api/status', `${name}:${port}`);
+      assert.equal(ok, 'HTTP/1.1 200 OK');
+    }
+    // Its own page may post.
+    const own = await fetch(`${url}api/stop`, {
+      method: 'POST',
+      headers: { origin: url.slice(0, -1) },
+    });
+    assert.equal(own.status, 409);
+    const head = await fetch(`${url}api/events`, { method: 'HEAD' });
+    assert.equal(head.status, 404);
+  });
+
   it('reads no file a request names: traversal finds nothing', async () => {
     for (const target of [
       '/../package.json',
@@ -320,5 +375,36 @@ describe('mnistlab serve', () => {
       assert.match(status, /^HTTP\/1\.1 4\d\d /, target);
     }
     assert.equal((await fetch(`${url}api/status`)).status, 200);
+  });
+});
+
+describe('mnistlab serve with a model and damaged data', () => {
+  it('says why it cannot list the misreads', async () => {
+    const broken = writeMnistSubset({ train: 5100, test: 50 });
+    const images = path.join(broken, 't10k-images-idx3-ubyte');
+    fs.truncateSync(images, 5000);
+    const model = new SoftmaxRegression(784, 10, 'zeros', new Random(1));
+    const saved = savedSoftmax(model, {
+      training: {},
+      history: { costs: [], validationAccuracy: [], testAccuracy: null },
+    });
+    const server = await startServer({
+      dataDir: broken,
+      port: 0,
+      model: { saved, name: 'zeros' },
+    });
+    try {
+      let page;
+      do {
+        await new Promise((wake) => setTimeout(wake, 50));
+        page = await getJson(`${server.url}api/mistakes`);
+      } while (page.pending);
+      assert.match(
+        page.error,
+        /t10k-images-idx3-ubyte: expected 39216 bytes .* is the file truncated\?$/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
 // parses and bounds requests; anything else gets a 4xx with a message.
 
 import * as fs from 'node:fs';
+import type { Writable } from 'node:stream';
 
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
@@ -22,6 +23,8 @@ const KERNELS_URL = new URL(
   '../tensor/kernels/wasm/kernels.wasm',
   import.meta.url,
 );
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 // A training request is a hundred bytes.
 const BODY_LIMIT = 4096;
 // A watcher that has not taken this much of its stream is dropped.
@@ -55,7 +58,27 @@ export interface ServeOptions {
   model?: { saved: SavedModel; name: string };
   /** What to train when there is no model; null trains nothing. */
   firstModel?: TrainRequest | null;
+  /** Bounds on each client (defaults: SERVER_LIMITS). */
+  limits?: Partial<ServerLimits>;
 }
+
+/** What one client may take of the server. */
+export interface ServerLimits {
+  /** To send a request's headers, and the whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Open connections at once; more are refused. */
+  maxConnections: number;
+  /** Event-stream watchers at once; more get a 503. */
+  maxWatchers: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 1024,
+  maxWatchers: 256,
+};
 
 export interface Server {
   /** http://host:port/ of the page. */
@@ -95,7 +118,22 @@ function readAssets(): Map<string, Asset> {
 export async function startServer(options: ServeOptions): Promise<Server> {
   const assets = readAssets();
   const trainer = new Trainer(options.dataDir);
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  // A slow client (slowloris) is cut off once its request is overdue; an
+  // event stream, whose request is done at once, is not.
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    requestTimeout: limits.requestTimeoutMs,
+    // Closing drops every connection, not only the idle ones.
+    forceCloseConnections: true,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // How often overdue requests are looked for.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+  });
+  app.server.maxConnections = limits.maxConnections;
   const streams = new Set<FastifyReply>();
   // Requests are JSON or nothing: a text body is refused (415), not parsed.
   app.removeContentTypeParser('text/plain');
@@ -105,6 +143,23 @@ export async function startServer(options: ServeOptions): Promise<Server> {
     if (request.url.startsWith('/api/'))
       reply.header('cache-control', 'no-store');
     return payload;
+  });
+  // Pages of other sites may not act here (a form or a no-cors fetch
+  // could stop a run), and on loopback only loopback names are answered,
+  // which keeps DNS rebinding out.
+  let names: Set<string> | null = null;
+  app.addHook('onRequest', async (request, reply) => {
+    const host = request.headers.host ?? '';
+    if (names !== null && !names.has(host)) {
+      return reply.code(403).send({ error: `unexpected Host ${host}` });
+    }
+    const { origin } = request.headers;
+    const reads = request.method === 'GET' || request.method === 'HEAD';
+    if (!reads && origin !== undefined && origin !== `http://${host}`) {
+      return reply
+        .code(403)
+        .send({ error: `requests from ${origin} are refused` });
+    }
   });
   app.setNotFoundHandler((request, reply) => {
     reply
@@ -128,8 +183,15 @@ export async function startServer(options: ServeOptions): Promise<Server> {
         .send(asset.body);
     });
   }
-  routes(app, trainer, streams);
+  routes(app, trainer, streams, limits.maxWatchers);
 
+  const host = options.host ?? '127.0.0.1';
+  const url = await listen(app, host, options.port ?? 8080);
+  if (LOOPBACK.includes(host)) {
+    const { port } = new URL(url);
+    names = new Set(LOOPBACK_NAMES.map((name) => `${name}:${port}`));
+  }
+  // Work starts once the server is there to show it.
   if (options.model !== undefined) {
     trainer.use(options.model.saved, options.model.name);
   } else {
@@ -137,11 +199,6 @@ export async function startServer(options: ServeOptions): Promise<Server> {
       options.firstModel === undefined ? FIRST_MODEL : options.firstModel;
     if (first !== null) trainer.start(first);
   }
-  const url = await listen(
-    app,
-    options.host ?? '127.0.0.1',
-    options.port ?? 8080,
-  );
   return {
     url,
     trainer,
@@ -172,6 +229,7 @@ function routes(
   app: FastifyInstance,
   trainer: Trainer,
   streams: Set<FastifyReply>,
+  maxWatchers: number,
 ): void {
   app.get('/api/status', () => trainer.snapshot());
 
@@ -197,7 +255,10 @@ function routes(
   app.get('/api/model', (_, reply) => {
     const model = trainer.model;
     if (model === null) {
-      return reply.code(404).send({ error: 'no model yet: one is training' });
+      const error = trainer.training
+        ? 'no model yet: one is training'
+        : 'no model yet: train one';
+      return reply.code(404).send({ error });
     }
     return reply.send({ summary: model.summary, model: model.json });
   });
@@ -208,8 +269,8 @@ function routes(
     if (model === null || String(model.summary.version) !== version) {
       return reply.code(404).send({
         error:
-          `no model version ${version} (it has been replaced); ` +
-          'fetch /api/model again',
+          `no model version ${version.slice(0, 20)} here; /api/model says ` +
+          'which is',
       });
     }
     return reply
@@ -238,7 +299,13 @@ function routes(
     );
   });
 
-  app.get('/api/events', (request, reply) => {
+  // No HEAD: an event stream has no end to answer it with.
+  app.get('/api/events', { exposeHeadRoute: false }, (request, reply) => {
+    if (streams.size >= maxWatchers) {
+      return reply
+        .code(503)
+        .send({ error: `${maxWatchers} pages are watching already` });
+    }
     reply.hijack();
     const stream = reply.raw;
     stream.writeHead(200, {
@@ -248,11 +315,7 @@ function routes(
       connection: 'keep-alive',
     });
     streams.add(reply);
-    const send = (event: string, data: unknown) => {
-      // A watcher too slow to take its events is let go, not buffered for.
-      if (stream.writableLength > MAX_UNSENT) return stream.destroy();
-      stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
+    const send = eventSender(stream, MAX_UNSENT);
     send('snapshot', trainer.snapshot());
     const unwatch = trainer.watch((message: TrainerListener) => {
       if (message.kind === 'run') send('run', message.event);
@@ -270,6 +333,21 @@ function routes(
     stream.on('close', done);
     request.raw.on('close', done);
   });
+}
+
+/**
+ * Writes server-sent events to `stream`; a watcher that has left more than
+ * `maxUnsent` bytes untaken is let go rather than buffered for.
+ */
+export function eventSender(stream: Writable, maxUnsent: number) {
+  return (event: string, data: unknown): void => {
+    if (stream.destroyed) return;
+    if (stream.writableLength > maxUnsent) {
+      stream.destroy();
+      return;
+    }
+    stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
 }
 
 /**

@@ -36,7 +36,13 @@ export interface Misreads {
 
 export type WorkerMessage =
   | { kind: 'event'; event: RunEvent }
-  | { kind: 'model'; model: SavedModel; misreads: Misreads }
+  | {
+      kind: 'model';
+      model: SavedModel;
+      misreads: Misreads;
+      /** Stopped before its first epoch ended. */
+      early: boolean;
+    }
   | { kind: 'misreads'; misreads: Misreads }
   | { kind: 'error'; message: string };
 
@@ -169,8 +175,17 @@ function train(
     test.images,
     test.imageSize,
   );
-  post({ kind: 'model', model: saved, misreads });
-  const event: RunEvent = { type: 'done', run, testAccuracy, stopped, seconds };
+  const early = stopped && history.length === 0;
+  post({ kind: 'model', model: saved, misreads, early });
+  // The server says whether it kept the model.
+  const event: RunEvent = {
+    type: 'done',
+    run,
+    testAccuracy,
+    stopped,
+    kept: true,
+    seconds,
+  };
   post({ kind: 'event', event });
 }
 

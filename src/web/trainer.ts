@@ -41,9 +41,13 @@ export class Trainer {
   private runs = 0;
   private worker: Worker | null = null;
   private stopFlag: Int32Array | null = null;
+  // The worker finding a loaded model's misreads, while it does.
+  private finder: Worker | null = null;
   private served: ServedModel | null = null;
-  private misreads: Misreads | null = null;
+  // The served model's misreads once found, or why they could not be.
+  private misreads: Misreads | string | null = null;
   private versions = 0;
+  private closing = false;
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
@@ -73,17 +77,75 @@ export class Trainer {
 
   /** Serves `model` (loaded from disk) and finds its misreads in a worker. */
   use(model: SavedModel, name: string): void {
-    this.serve(model, name);
-    this.misreads = null;
-    this.spawn({ kind: 'mistakes', model, dataDir: this.dataDir });
+    const version = this.serve(model, name);
+    const finder = this.spawn(
+      { kind: 'mistakes', model, dataDir: this.dataDir },
+      (message) => {
+        // Misreads of a model replaced meanwhile are of no use.
+        if (this.served?.summary.version !== version) return;
+        if (message.kind === 'misreads') this.misreads = message.misreads;
+        if (message.kind === 'error') this.misreads = message.message;
+      },
+      () => {
+        if (this.finder === finder) this.finder = null;
+      },
+    );
+    this.finder = finder;
   }
 
   /** Starts a run; its number, or null while another one runs. */
   start(request: TrainRequest): number | null {
-    if (this.worker !== null) return null;
+    if (this.worker !== null || this.closing) return null;
     const run = ++this.runs;
     this.events = [];
-    this.spawn({ kind: 'train', run, request, dataDir: this.dataDir });
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    let kept = false;
+    let ended = false;
+    const end = (failure: string | null) => {
+      if (ended) return;
+      ended = true;
+      if (this.worker === worker) {
+        this.worker = null;
+        this.stopFlag = null;
+      }
+      if (failure !== null && !this.closing) {
+        this.emit({ type: 'failed', run, message: failure });
+      }
+    };
+    const worker = this.spawn(
+      { kind: 'train', run, request, dataDir: this.dataDir },
+      (message) => {
+        switch (message.kind) {
+          case 'event': {
+            const { event } = message;
+            // Over for watchers once done: a new run may start.
+            if (event.type === 'done') end(null);
+            this.emit(event.type === 'done' ? { ...event, kept } : event);
+            break;
+          }
+          case 'model':
+            // A model stopped before it learned an epoch replaces the one
+            // there only if it reads the test set better.
+            kept =
+              !message.early ||
+              this.served === null ||
+              (message.model.history.testAccuracy ?? 0) >
+                (this.served.summary.testAccuracy ?? 0);
+            if (kept) {
+              this.serve(message.model, request.model);
+              this.misreads = message.misreads;
+            }
+            break;
+          case 'error':
+            end(message.message);
+            break;
+        }
+      },
+      (failure) => end(failure),
+      stop,
+    );
+    this.worker = worker;
+    this.stopFlag = stop;
     return run;
   }
 
@@ -94,17 +156,22 @@ export class Trainer {
     return true;
   }
 
-  /** Ends any run at once (the server is closing). */
+  /** Ends any run and search at once (the server is closing). */
   async close(): Promise<void> {
-    const worker = this.worker;
+    this.closing = true;
+    const workers = [this.worker, this.finder];
     this.worker = null;
     this.stopFlag = null;
-    await worker?.terminate();
+    this.finder = null;
+    await Promise.all(workers.map((worker) => worker?.terminate()));
   }
 
   /** Misread test digits, of one true class or all, a page at a time. */
   mistakes(label: number | null, offset: number, limit: number): MistakePage {
     const misreads = this.misreads;
+    if (typeof misreads === 'string') {
+      return { total: 0, mistakes: [], pending: false, error: misreads };
+    }
     if (misreads === null) {
       return { total: 0, mistakes: [], pending: this.served !== null };
     }
@@ -127,57 +194,28 @@ export class Trainer {
     return { total: matching.length, mistakes, pending: false };
   }
 
-  private spawn(job: WorkerJob): void {
-    const stop = new Int32Array(new SharedArrayBuffer(4));
+  /**
+   * A worker on `job`: its messages to `onMessage`, and `onEnd` once it
+   * ends, with why if it failed.
+   */
+  private spawn(
+    job: WorkerJob,
+    onMessage: (message: WorkerMessage) => void,
+    onEnd: (failure: string | null) => void,
+    stop = new Int32Array(new SharedArrayBuffer(4)),
+  ): Worker {
     const data: WorkerData = { job, stop };
     const worker = new Worker(WORKER_URL, { workerData: data });
-    const training = job.kind === 'train';
-    if (training) {
-      this.worker = worker;
-      this.stopFlag = stop;
-    }
-    const run = training ? job.run : 0;
-    let ended = false;
-    const end = (failure: string | null) => {
-      if (ended) return;
-      ended = true;
-      if (training && this.worker === worker) {
-        this.worker = null;
-        this.stopFlag = null;
-      }
-      if (failure !== null && training) {
-        this.emit({ type: 'failed', run, message: failure });
-      }
-    };
-    worker.on('message', (message: WorkerMessage) => {
-      switch (message.kind) {
-        case 'event':
-          // The run is over for watchers once it is done: a new one may start.
-          if (message.event.type === 'done') end(null);
-          this.emit(message.event);
-          break;
-        case 'model':
-          this.serve(
-            message.model,
-            (job as { request: TrainRequest }).request.model,
-          );
-          this.misreads = message.misreads;
-          break;
-        case 'misreads':
-          this.misreads = message.misreads;
-          break;
-        case 'error':
-          end(message.message);
-          break;
-      }
-    });
-    worker.on('error', (error) => end(error.message));
+    worker.on('message', onMessage);
+    worker.on('error', (error) => onEnd(error.message));
     worker.on('exit', (code) => {
-      end(code === 0 ? null : `the training worker exited with code ${code}`);
+      onEnd(code === 0 ? null : `the training worker exited with code ${code}`);
     });
+    return worker;
   }
 
-  private serve(model: SavedModel, name: string): void {
+  /** Makes `model` the one served; its version. */
+  private serve(model: SavedModel, name: string): number {
     const weights = weightBytes(model.tensors);
     const sha256 = createHash('sha256').update(weights).digest('hex');
     const file = `weights-${sha256.slice(0, 16)}.bin`;
@@ -191,7 +229,12 @@ export class Trainer {
       json: modelJson(model, { file, bytes: weights.length, sha256 }),
       weights,
     };
+    this.misreads = null;
+    // A search for the old model's misreads is of no use now.
+    void this.finder?.terminate();
+    this.finder = null;
     for (const listener of this.listeners) listener({ kind: 'model', summary });
+    return summary.version;
   }
 
   private emit(event: RunEvent): void {

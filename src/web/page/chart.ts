@@ -37,7 +37,12 @@ export function liveChart(
       cursor: { show: false },
       scales: {
         x: { time: false },
-        y: options.log ? { distr: 3 } : { auto: true },
+        // A share stays within 0 to 100%, whatever its points.
+        y: options.log
+          ? { distr: 3 }
+          : options.percent
+            ? { auto: false, range: [0, 1] }
+            : { auto: true },
       },
       axes: [
         { label: 'epoch', size: 36 },

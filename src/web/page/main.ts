@@ -34,6 +34,7 @@ function byId<T extends HTMLElement>(id: string): T {
 let model: PageModel | null = null;
 const modelLine = byId<HTMLParagraphElement>('model-line');
 const prediction = byId<HTMLOutputElement>('prediction');
+const confidence = byId<HTMLSpanElement>('confidence');
 const input = byId<HTMLCanvasElement>('input');
 const bars = byId<HTMLOListElement>('probs');
 const barFills: HTMLElement[] = [];
@@ -75,6 +76,12 @@ function read(): void {
     fill.classList.toggle('best', digit === best),
   );
   prediction.textContent = best < 0 ? '' : String(best);
+  // A guess the model is unsure of is shown as one.
+  const sure = best < 0 ? 0 : probs[best];
+  confidence.textContent =
+    best < 0
+      ? ''
+      : `${Math.round(sure * 100)}% sure${sure < 0.5 ? ': a guess' : ''}`;
 }
 
 byId('clear').addEventListener('click', () => pad.clear());
@@ -136,21 +143,30 @@ for (const [name, { min, max }] of Object.entries(TRAIN_LIMITS)) {
   box.min = String(min);
   box.max = String(max);
 }
+const SETTINGS = ['learningRate', 'epochs', 'batchSize', 'optimizer'] as const;
 function fillDefaults(choice: ModelChoice): void {
   const defaults = TRAIN_DEFAULTS[choice];
-  for (const name of [
-    'learningRate',
-    'epochs',
-    'batchSize',
-    'optimizer',
-  ] as const) {
-    field(name).value = String(defaults[name]);
-  }
+  for (const name of SETTINGS) field(name).value = String(defaults[name]);
 }
 field('model').addEventListener('change', () =>
   fillDefaults(field('model').value as ModelChoice),
 );
 fillDefaults('softmax');
+
+/** POSTs `body` as JSON; the error the server or the network gave, if any. */
+async function post(route: string, body?: unknown): Promise<string | null> {
+  try {
+    const answer = await fetch(route, {
+      method: 'POST',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (answer.ok) return null;
+    return ((await answer.json()) as { error: string }).error;
+  } catch (error) {
+    return `the server does not answer (${(error as Error).message})`;
+  }
+}
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -165,24 +181,21 @@ form.addEventListener('submit', async (event) => {
     runStatus.textContent = `Not started: ${request}`;
     return;
   }
-  trainButton.disabled = true;
-  const answer = await fetch('/api/train', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(request),
-  });
-  if (!answer.ok) {
-    const { error } = (await answer.json()) as { error: string };
-    runStatus.textContent = `Not started: ${error}`;
-    trainButton.disabled = false;
-  }
+  const error = await post('/api/train', request);
+  if (error !== null) runStatus.textContent = `Not started: ${error}`;
 });
 stopButton.addEventListener('click', async () => {
-  stopButton.disabled = true;
-  await fetch('/api/stop', { method: 'POST' });
+  runStatus.textContent = `Run ${shownRun}: stopping after this step…`;
+  const error = await post('/api/stop');
+  if (error !== null) runStatus.textContent = `Not stopped: ${error}`;
 });
 
+const plural = (count: number, word: string) =>
+  `${count} ${word}${count === 1 ? '' : 's'}`;
+const whole = new Intl.NumberFormat('en');
+
 let shownRun = 0;
+let shownModel = '';
 function onRun(event: RunEvent): void {
   if (event.type === 'start' || event.run !== shownRun) {
     shownRun = event.run;
@@ -190,13 +203,19 @@ function onRun(event: RunEvent): void {
     accuracyChart.reset();
     speedChart.reset();
   }
+  const run = `Run ${event.run} (${shownModel})`;
   switch (event.type) {
     case 'start': {
-      const { model, epochs, optimizer, learningRate, batchSize } =
-        event.request;
+      const { request } = event;
+      // Every tab shows the settings of the run it watches.
+      for (const name of ['model', ...SETTINGS] as const) {
+        field(name).value = String(request[name]);
+      }
+      shownModel = request.model;
       runStatus.textContent =
-        `Run ${event.run}: training ${model} for ${epochs} epochs ` +
-        `(${optimizer} at ${learningRate}, batches of ${batchSize})…`;
+        `Run ${event.run} (${request.model}): training for ` +
+        `${plural(request.epochs, 'epoch')} (${request.optimizer} at ` +
+        `${request.learningRate}, batches of ${request.batchSize})…`;
       setTraining(true);
       break;
     }
@@ -204,41 +223,65 @@ function onRun(event: RunEvent): void {
       lossChart.add(event.epoch, event.loss);
       speedChart.add(event.epoch, event.examplesPerSecond);
       runStatus.textContent =
-        `Run ${event.run}: epoch ${event.epoch.toFixed(2)}, cost ` +
-        `${event.loss.toFixed(4)}, ${Math.round(event.examplesPerSecond)} examples/s`;
+        `${run}: epoch ${event.epoch.toFixed(2)}, cost ` +
+        `${event.loss.toFixed(4)}, ` +
+        `${whole.format(Math.round(event.examplesPerSecond))} examples/s`;
       break;
     case 'epoch':
       if (event.validationAccuracy !== null) {
         accuracyChart.add(event.epoch, event.validationAccuracy);
       }
       break;
-    case 'done':
+    case 'done': {
+      const outcome = event.kept
+        ? 'The pad reads with it now.'
+        : 'Stopped before an epoch and less accurate, so the pad keeps ' +
+          'the model it had.';
       runStatus.textContent =
-        `Run ${event.run}: ${event.stopped ? 'stopped' : 'done'} after ` +
+        `${run}: ${event.stopped ? 'stopped' : 'done'} after ` +
         `${event.seconds.toFixed(1)} s; test accuracy ` +
-        `${(event.testAccuracy * 100).toFixed(2)}%. The pad reads with it now.`;
+        `${(event.testAccuracy * 100).toFixed(2)}%. ${outcome}`;
       setTraining(false);
       break;
+    }
     case 'failed':
-      runStatus.textContent = `Run ${event.run} failed: ${event.message}`;
+      runStatus.textContent = `${run} failed: ${event.message}`;
       setTraining(false);
       break;
   }
 }
+
 function setTraining(training: boolean): void {
+  // Focus moves to the button that takes over, not to the page.
+  const focused = document.activeElement;
   trainButton.disabled = training;
   stopButton.disabled = !training;
+  if (focused === trainButton && training) stopButton.focus();
+  if (focused === stopButton && !training) trainButton.focus();
 }
 
+const connection = byId<HTMLParagraphElement>('connection');
 function connect(): void {
   const source = new EventSource('/api/events');
+  source.addEventListener('open', () => {
+    connection.hidden = true;
+  });
+  // EventSource tries again by itself; the page says so meanwhile.
+  source.addEventListener('error', () => {
+    connection.hidden = false;
+    connection.textContent =
+      'Lost the server: is mnistlab serve still running? Trying again… ' +
+      '(the pad still reads with the model it has)';
+  });
   source.addEventListener('snapshot', (message) => {
     const snapshot = JSON.parse((message as MessageEvent).data) as Snapshot;
     shownRun = 0;
     snapshot.events.forEach(onRun);
     setTraining(snapshot.training);
     if (snapshot.model === null) {
-      modelLine.textContent = 'No model yet: the first one is training…';
+      modelLine.textContent = snapshot.training
+        ? 'No model yet: the first one is training…'
+        : 'No model yet: train one below.';
     } else if (snapshot.model.version !== model?.summary.version) {
       loadModel();
     }
@@ -258,6 +301,8 @@ for (let digit = 0; digit < 10; digit++) {
   mistakeLabel.add(new Option(String(digit), String(digit)));
 }
 let mistakesShown = 0;
+/** "an 8", "a 3". */
+const article = (digit: number) => (digit === 8 ? 'an' : 'a');
 
 async function showMistakes(fromStart: boolean): Promise<void> {
   if (fromStart) {
@@ -270,8 +315,19 @@ async function showMistakes(fromStart: boolean): Promise<void> {
     limit: String(MISTAKES_PER_PAGE),
   });
   if (label !== '') query.set('label', label);
-  const answer = await fetch(`/api/mistakes?${query}`);
-  const page = (await answer.json()) as MistakePage;
+  let page: MistakePage;
+  try {
+    page = (await (
+      await fetch(`/api/mistakes?${query}`)
+    ).json()) as MistakePage;
+  } catch (error) {
+    mistakeCount.textContent = `Could not list them: ${(error as Error).message}`;
+    return;
+  }
+  if (page.error !== undefined) {
+    mistakeCount.textContent = `Could not list them: ${page.error}`;
+    return;
+  }
   if (page.pending) {
     mistakeCount.textContent = 'Finding the test digits it misreads…';
     setTimeout(() => showMistakes(true), 1000);
@@ -291,7 +347,7 @@ async function showMistakes(fromStart: boolean): Promise<void> {
       image.data.set([255 - ink, 255 - ink, 255 - ink, 255], i * 4),
     );
     context.putImageData(image, 0, 0);
-    const words = `a ${mistake.label} read as ${mistake.prediction}`;
+    const words = `${article(mistake.label)} ${mistake.label} read as ${mistake.prediction}`;
     picture.setAttribute('role', 'img');
     picture.setAttribute('aria-label', `Test digit ${mistake.index}: ${words}`);
     const caption = document.createElement('span');
@@ -300,7 +356,7 @@ async function showMistakes(fromStart: boolean): Promise<void> {
     mistakeList.append(item);
   }
   mistakesShown += page.mistakes.length;
-  const which = label === '' ? '' : ` of a ${label}`;
+  const which = label === '' ? '' : ` of ${article(Number(label))} ${label}`;
   mistakeCount.textContent = `${page.total} test digits${which} misread; showing ${mistakesShown}.`;
   moreButton.hidden = mistakesShown >= page.total;
 }
