@@ -13,6 +13,7 @@ import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
 import { sweepCommand } from './sweep.js';
 import { exportCommand } from './export.js';
+import { fetchCommand } from './fetch.js';
 import { trainCommand } from './train.js';
 import { VERSION } from '../util/version.js';
 
@@ -38,6 +39,7 @@ function program(): Command {
   root.addCommand(
     exportCommand().showHelpAfterError(USAGE_HINT).exitOverride(),
   );
+  root.addCommand(fetchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   root.addCommand(serveCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   root.addCommand(benchCommand().showHelpAfterError(USAGE_HINT).exitOverride());
   return root;

@@ -62,6 +62,22 @@ export function seed(text: string): number {
   return value;
 }
 
+/** An http or https URL. */
+export function httpUrl(text: string): string {
+  let protocol: string;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    throw new InvalidArgumentError('Expected an http or https URL.');
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new InvalidArgumentError(
+      `Expected an http or https URL but found ${protocol.slice(0, -1)}.`,
+    );
+  }
+  return text;
+}
+
 /** A dropout rate in [0, 1). */
 export function dropoutRate(text: string): number {
   const value = parsedNumber(text, false);

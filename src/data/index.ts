@@ -1,5 +1,5 @@
-// The data layer: IDX files, locating MNIST, DataSets and batches. Test
-// fixtures live in ./fixtures.js and are not re-exported here.
+// The data layer: IDX files, locating and fetching MNIST, DataSets and
+// batches. Test fixtures live in ./fixtures.js and are not re-exported here.
 
 export {
   GZIP_MAGIC,
@@ -30,3 +30,16 @@ export {
   type DataSets,
   type ReadDataSetsOptions,
 } from './mnist.js';
+export {
+  DEFAULT_MIRROR,
+  MNIST_CHECKSUMS,
+  fetchDataSets,
+  fetchMnist,
+  type FetchDataSetsOptions,
+  type FetchEvent,
+  type FetchOptions,
+  type FetchProgress,
+  type FetchedFile,
+  type MnistChecksums,
+} from './fetch.js';
+export { type FileChecksum } from './checksum.js';
