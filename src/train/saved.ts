@@ -67,6 +67,12 @@ export function restoreModel(saved: SavedModel): LoadedModel {
     }
   };
   if (saved.kind === 'softmax') {
+    if (saved.inputShape.length !== 1) {
+      throw new UserError(
+        "expected the saved softmax model's inputShape to be [inputs] but " +
+          `found [${saved.inputShape.join(', ')}]`,
+      );
+    }
     const [inputs] = saved.inputShape;
     const classes = tensors[1]?.shape[0] ?? 0;
     spend([inputs, classes]);
