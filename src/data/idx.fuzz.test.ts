@@ -14,6 +14,7 @@ import {
   FUZZ_SCALE,
   FUZZ_SEED,
   FuzzRunner,
+  summaryLine,
   makeFuzzDir,
   mutateBytes,
   pick,
@@ -156,7 +157,7 @@ function makeCase(random: Random): Case {
 }
 
 describe('IDX reader under fuzzing', () => {
-  it('gives a whole result or a UserError for every mutated file', () => {
+  it('gives a whole result or a UserError for every mutated file', (t) => {
     const cases = 4000 * FUZZ_SCALE;
     const runner = new FuzzRunner('idx fuzz');
     const file = path.join(dir, 'case');
@@ -194,6 +195,7 @@ describe('IDX reader under fuzzing', () => {
       );
     }
     const summary = runner.finish();
+    t.diagnostic(summaryLine(summary));
     assert.deepEqual(summary.findings, []);
     assert.equal(summary.cases, cases);
     // Enough cases of both kinds to mean something.

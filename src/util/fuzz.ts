@@ -261,6 +261,16 @@ export class FuzzRunner {
   }
 }
 
+/** One line for the test's output: what the cases ended in. */
+export function summaryLine(summary: FuzzSummary): string {
+  const { cases, results, refusals, findings, slowestMs, slowest } = summary;
+  return (
+    `${cases} cases: ${results} results, ${refusals} UserErrors, ` +
+    `${findings.length} findings; slowest ${slowestMs.toFixed(1)} ms ` +
+    `(${slowest.slice(0, 100)})`
+  );
+}
+
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return `threw ${String(error)}`;
   // Where it was thrown, so that a finding can be read without a rerun.
