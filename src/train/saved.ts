@@ -107,6 +107,31 @@ export function restoreModel(saved: SavedModel): LoadedModel {
   return { description, model, predict: (images) => model.predict(images) };
 }
 
+/**
+ * Refuses a model that does not read rows x cols images into `classes`
+ * classes: one saved for other data, or whose model.json was edited.
+ * `where` names it in the message (--model DIR).
+ */
+export function checkModelFits(
+  loaded: LoadedModel,
+  shape: { rows: number; cols: number; classes: number },
+  where: string,
+): void {
+  const { rows, cols, classes } = shape;
+  const { inputShape } = loaded.description;
+  const inputs = inputShape.reduce((a, b) => a * b, 1);
+  const { model } = loaded;
+  const outputs =
+    model instanceof Sequential ? model.outputShape[0] : model.bias.shape[0];
+  if (inputs !== rows * cols || outputs !== classes) {
+    throw new UserError(
+      `${where}: expected a model of ${rows * cols} inputs (${rows}x${cols} ` +
+        `images) and ${classes} outputs but found inputShape ` +
+        `[${inputShape.join(', ')}] and ${outputs} outputs`,
+    );
+  }
+}
+
 /** The softmax model's weights and bias, by reference. */
 function softmaxTensors(model: SoftmaxRegression): SavedModel['tensors'] {
   const { weights, bias } = model;
