@@ -1,6 +1,8 @@
 // Fuzzing the IDX reader: tiny valid images and labels files, raw and gzip,
-// mutated and truncated, read as both kinds. Each case must give a whole
-// result or a UserError, quickly and within memory (see util/fuzz.ts).
+// mutated and truncated, gzip bombs, read as both kinds. Each case must
+// give a whole result or a UserError within a second, allocating at most
+// 64 bytes per byte of file plus 8 MiB (and what a bomb's header declares):
+// util/fuzz.ts says how that is measured.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

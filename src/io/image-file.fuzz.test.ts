@@ -3,8 +3,10 @@
 // written here), and small JPEGs from jpeg-js, mutated, cut short, their
 // headers set to extremes, their checksums fixed up so that the decoders
 // get past them. Each case must give a whole image (which prepareDigit
-// then prepares) or a UserError, quickly and within memory (see
-// util/fuzz.ts).
+// then prepares) or a UserError within a second, allocating at most 64
+// bytes per byte of file and of image plus 8 MiB (and what a bomb's
+// header declares): util/fuzz.ts says how that is measured. An image may
+// not have more pixels than its bytes could hold.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
