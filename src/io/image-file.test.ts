@@ -3,6 +3,7 @@
 // message naming it.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -216,5 +217,22 @@ describe('readImageFile', () => {
       `${file}: expected a JPEG frame that its 779 bytes could hold but ` +
         'found one that needs over 7.1 MB to decode; is its header damaged?',
     );
+  });
+
+  it('names a folder, a pipe or a device rather than reading it', () => {
+    // A pipe blocked the read for ever; /dev/zero was read for ever.
+    const pipe = path.join(dir, 'pipe.png');
+    execFileSync('mkfifo', [pipe]);
+    const expected = (file: string, found: string) =>
+      `${file}: expected a PNG or JPEG image but found ${found}`;
+    assertUserError(
+      () => readImageFile(pipe),
+      expected(pipe, 'a special file'),
+    );
+    assertUserError(
+      () => readImageFile('/dev/zero'),
+      expected('/dev/zero', 'a special file'),
+    );
+    assertUserError(() => readImageFile(dir), expected(dir, 'a directory'));
   });
 });

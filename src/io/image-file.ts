@@ -36,7 +36,13 @@ export function readImageFile(file: string): RgbaImage {
   };
   let bytes: Buffer;
   try {
-    const { size } = statSync(file);
+    const stat = statSync(file);
+    // A pipe would never end, /dev/zero never stop giving.
+    if (!stat.isFile()) {
+      const found = stat.isDirectory() ? 'a directory' : 'a special file';
+      fail(`expected a PNG or JPEG image but found ${found}`);
+    }
+    const { size } = stat;
     if (size > MAX_FILE_BYTES) {
       fail(`${size} bytes is too large for a picture of a digit`);
     }
