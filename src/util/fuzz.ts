@@ -27,6 +27,38 @@ import { Random } from './random.js';
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 7);
 /** Cases run per test, as a multiple of its own count; FUZZ_SCALE=n. */
 export const FUZZ_SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+/** FUZZ_CASE=n runs case n alone, to rerun a finding. */
+const FUZZ_CASE =
+  process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
+
+/** The numbers of a test's `count` cases, or FUZZ_CASE's alone. */
+export function caseNumbers(count: number): number[] {
+  if (FUZZ_CASE !== null) return [FUZZ_CASE];
+  return Array.from({ length: count * FUZZ_SCALE }, (_, i) => i);
+}
+
+/**
+ * Checks that enough of a run's cases gave results and refusals (shares
+ * of its cases) for it to mean something; not for one case alone.
+ */
+export function assertSpread(
+  summary: FuzzSummary,
+  results: number,
+  refusals: number,
+): void {
+  if (FUZZ_CASE !== null) return;
+  const { cases } = summary;
+  if (
+    summary.results < results * cases ||
+    summary.refusals < refusals * cases
+  ) {
+    throw new Error(
+      `fuzz: expected at least ${results * cases} results and ` +
+        `${refusals * cases} refusals of ${cases} cases but found ` +
+        `${summary.results} and ${summary.refusals}`,
+    );
+  }
+}
 
 /** Bytes a case may allocate per byte of its file(s), and beyond that. */
 export const BYTES_PER_FILE_BYTE = 64;
