@@ -6,6 +6,11 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { makeTempDir, writeMnistSubset } from '../data/fixtures.js';
+import { saveModel } from '../io/model-file.js';
+import { INITIALIZERS } from '../nn/initializers.js';
+import { Sequential } from '../nn/sequential.js';
+import { parseLayers } from '../nn/spec.js';
+import { savedLayers } from '../train/saved.js';
 import { mnistlab } from './run.test.helper.js';
 
 const data = writeMnistSubset({ train: 600, test: 200 });
@@ -96,6 +101,22 @@ describe('mnistlab eval', () => {
     assert.match(
       damaged.stderr,
       /expected 31400 bytes of weights but found 31404/,
+    );
+
+    // A model of 5 classes, which eval took as a bug in mnistlab.
+    const five = path.join(makeTempDir(), 'five');
+    const init = { init: INITIALIZERS.xavier, dropout: 0 };
+    const layers = new Sequential(parseLayers('flatten,dense:5', init), {
+      inputShape: [28, 28],
+    });
+    const history = { costs: [], validationAccuracy: [], testAccuracy: null };
+    saveModel(five, savedLayers(layers, { training: {}, history }));
+    const other = await mnistlab('eval', '--model', five, '--data', data);
+    assert.equal(other.code, 1);
+    assert.equal(
+      other.stderr,
+      `error: --model ${five}: expected a model of 784 inputs (28x28 ` +
+        'images) and 10 outputs but found inputShape [28, 28] and 5 outputs\n',
     );
   });
 

@@ -9,7 +9,7 @@ import { readDataSets } from '../data/mnist.js';
 import { loadModel } from '../io/model-file.js';
 import { writeReport } from '../io/report.js';
 import { evaluateClasses, type ClassReport } from '../train/metrics.js';
-import { restoreModel } from '../train/saved.js';
+import { checkModelFits, restoreModel } from '../train/saved.js';
 import { UserError } from '../util/errors.js';
 import { checkOutputFolder, positiveInt } from './options.js';
 
@@ -60,8 +60,13 @@ async function evaluate(options: EvalOptions): Promise<void> {
   }
   const loaded = restoreModel(loadModel(options.model));
   const dataDir = options.data ?? defaultDataDir();
-  const { test } = readDataSets(dataDir, { oneHot: true, validationSize: 0 });
+  const { test, imageShape } = readDataSets(dataDir, {
+    oneHot: true,
+    validationSize: 0,
+  });
   const classes = test.numClasses;
+  const [rows, cols] = imageShape;
+  checkModelFits(loaded, { rows, cols, classes }, `--model ${options.model}`);
   const report = evaluateClasses(loaded.predict, test, classes);
   const { description } = loaded;
   const pictures =

@@ -7,7 +7,11 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { makeTempDir, writeMnistSubset } from '../data/fixtures.js';
+import { saveModel } from '../io/model-file.js';
 import { digitPng } from '../io/png.js';
+import { SoftmaxRegression } from '../nn/softmax-regression.js';
+import { savedSoftmax } from '../train/saved.js';
+import { Random } from '../util/random.js';
 import { mnistlab } from './run.test.helper.js';
 
 const data = writeMnistSubset({ train: 600, test: 100 });
@@ -108,6 +112,27 @@ describe('mnistlab predict', () => {
         '2 of 3 files could not be read:\\n {2}.*empty\\.txt: ' +
           'expected a PNG or JPEG image but found an empty file',
       ),
+    );
+  });
+
+  it('refuses a model of other inputs than 28x28 digits, exit code 1', async () => {
+    // Saved for 16 inputs; predict fed it 784 and failed in matMul, as a
+    // bug in mnistlab.
+    const small = path.join(dir, 'small');
+    const model = new SoftmaxRegression(16, 10, 'zeros', new Random(1));
+    const history = { costs: [], validationAccuracy: [], testAccuracy: null };
+    saveModel(small, savedSoftmax(model, { training: {}, history }));
+    const run = await mnistlab(
+      'predict',
+      '--model',
+      small,
+      barPng('b.png', 255),
+    );
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      `error: --model ${small}: expected a model of 784 inputs (28x28 ` +
+        'images) and 10 outputs but found inputShape [16] and 10 outputs\n',
     );
   });
 });

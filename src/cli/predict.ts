@@ -8,7 +8,11 @@ import { digitArt } from '../io/digit-art.js';
 import { readImageFile } from '../io/image-file.js';
 import { loadModel } from '../io/model-file.js';
 import { pixelTensor } from '../tensor/creation.js';
-import { restoreModel, type LoadedModel } from '../train/saved.js';
+import {
+  checkModelFits,
+  restoreModel,
+  type LoadedModel,
+} from '../train/saved.js';
 import { UserError } from '../util/errors.js';
 import { positiveIntUpTo } from './options.js';
 
@@ -58,6 +62,8 @@ export function predictCommand(): Command {
 
 function predict(files: string[], options: PredictOptions): void {
   const loaded = restoreModel(loadModel(options.model));
+  const shape = { rows: DIGIT_SIDE, cols: DIGIT_SIDE, classes: 10 };
+  checkModelFits(loaded, shape, `--model ${options.model}`);
   const predictions = files.map((file) => predictFile(loaded, file));
   if (options.json) {
     console.log(

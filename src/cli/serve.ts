@@ -4,7 +4,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 import { defaultDataDir, findMnistFiles } from '../data/files.js';
+import { DIGIT_SIDE } from '../data/prepare.js';
 import { loadModel } from '../io/model-file.js';
+import { checkModelFits, restoreModel } from '../train/saved.js';
 import { startServer } from '../web/server.js';
 import type { RunEvent } from '../web/protocol.js';
 import { positiveIntUpTo } from './options.js';
@@ -102,6 +104,9 @@ async function serve(options: ServeOptions): Promise<void> {
   let model;
   if (options.model !== undefined) {
     const saved = loadModel(options.model);
+    // The page draws 28x28 digits for it to read.
+    const shape = { rows: DIGIT_SIDE, cols: DIGIT_SIDE, classes: 10 };
+    checkModelFits(restoreModel(saved), shape, `--model ${options.model}`);
     const trained = saved.training.model;
     const name =
       typeof trained === 'string' && trained !== 'layers'

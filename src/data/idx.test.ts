@@ -177,6 +177,32 @@ describe('readIdxImages', () => {
     );
   });
 
+  it('finds the header past a long gzip name or empty members first', () => {
+    // The same bomb, its header beyond the first kilobyte of the file:
+    // after a 2000-byte file name, or after 100 empty gzip members.
+    const header = encodeIdx(IMAGES_MAGIC, [3, 2, 4], new Uint8Array(0));
+    const data = gzipSync(Buffer.concat([header, new Uint8Array(64 << 20)]));
+    const named = Buffer.from(data);
+    // FLG.FNAME: a zero-terminated name follows the 10-byte header.
+    named[3] |= 0x08;
+    const name = Buffer.alloc(2001, 'a');
+    name[2000] = 0;
+    const empty = gzipSync(new Uint8Array(0));
+    const wrapped = [
+      Buffer.concat([named.subarray(0, 10), name, named.subarray(10)]),
+      Buffer.concat([...Array(100).fill(empty), data]),
+    ];
+    for (const bytes of wrapped) {
+      const file = tempPath('bomb.gz');
+      fs.writeFileSync(file, bytes);
+      assertUserError(
+        () => readIdxImages(file),
+        `${file}: expected a gzip file that decompresses to the 40 bytes ` +
+          `its header declares but found more`,
+      );
+    }
+  });
+
   it('refuses a gzip header declaring more than it may hold, early', () => {
     const file = tempPath('huge.gz');
     const dims = [4_000_000_000, 28, 28];

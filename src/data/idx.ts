@@ -94,9 +94,12 @@ function readIdx(
       const compressed = readAt(path, fd, 0, stat.size);
       // The header comes first, so a small file that declares far more
       // than it holds is refused before it is inflated any further.
-      const start = gunzipStart(compressed);
+      const headerBytes = 4 + 4 * KINDS[kind].dims;
+      const start = gunzipStart(compressed, headerBytes);
       const declared =
-        start.length >= 16 ? parseHeader(path, kind, start, null, true) : null;
+        start.length >= headerBytes
+          ? parseHeader(path, kind, start, null, true)
+          : null;
       const data = gunzip(path, compressed, declared?.declared);
       const header = parseHeader(path, kind, data, data.length, true);
       return { dims: header.dims, body: data.subarray(header.bytes) };
@@ -159,15 +162,48 @@ function readAt(
   return bytes;
 }
 
-/** As much of the decompressed start as the first compressed bytes give. */
-function gunzipStart(compressed: Uint8Array): Uint8Array {
-  try {
-    return gunzipSync(compressed.subarray(0, 1024), {
-      finishFlush: zlibConstants.Z_SYNC_FLUSH,
-    });
-  } catch {
-    // Not decodable even this far: gunzip() below says why.
-    return new Uint8Array(0);
+// The most a prefix of a gzip file is inflated to in looking for the
+// header. Deflate gives at most 1032 bytes per byte, so some prefix gives
+// between a header's worth and this.
+const START_LIMIT = 1 << 20;
+
+/**
+ * The decompressed start of a gzip file, at least `want` bytes of it (or
+ * all, if shorter), inflating at most START_LIMIT bytes. The header need
+ * not lie in the first kilobyte (a long file name, empty members or empty
+ * blocks come first), so the prefix inflated doubles until it gives the
+ * header, and halves where it gives too much. Empty if corrupt so far.
+ */
+function gunzipStart(compressed: Uint8Array, want: number): Uint8Array {
+  // Prefix lengths known to give too little and too much.
+  let short = 0;
+  let long = Infinity;
+  let size = Math.min(1024, compressed.length);
+  for (;;) {
+    let start: Uint8Array;
+    try {
+      start = gunzipSync(compressed.subarray(0, size), {
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: START_LIMIT,
+      });
+    } catch (error) {
+      // Not decodable even this far: gunzip() below says why.
+      const { code } = error as NodeJS.ErrnoException;
+      if (code !== 'ERR_BUFFER_TOO_LARGE') return new Uint8Array(0);
+      long = size;
+      start = new Uint8Array(0);
+    }
+    if (size < long) {
+      if (start.length >= want || size === compressed.length) return start;
+      short = size;
+    }
+    if (long === Infinity) {
+      size = Math.min(2 * size, compressed.length);
+    } else if (long - short > 1) {
+      size = short + ((long - short) >> 1);
+    } else {
+      return new Uint8Array(0);
+    }
   }
 }
 

@@ -149,6 +149,21 @@ describe('prepareDigit', () => {
     assert.equal(prepareDigit(grey), null);
   });
 
+  it('keeps ink at the right and bottom edges of the picture', () => {
+    // 27 x 2 white with ink at both ends of the bottom row: the last of
+    // the 20 columns it scales to ended past the picture, so read NaN,
+    // and a blank digit came back.
+    const data = new Uint8Array(27 * 2 * 4).fill(255);
+    data.set([0, 0, 0, 255], 27 * 4);
+    data.set([0, 0, 0, 255], (27 + 26) * 4);
+    const prepared = prepareDigit({ width: 27, height: 2, data })!;
+    const inked = [...prepared.entries()].filter(([, value]) => value > 0);
+    assert.deepEqual(inked, [
+      [14 * DIGIT_SIDE + 4, 255],
+      [14 * DIGIT_SIDE + 23, 255],
+    ]);
+  });
+
   it('refuses pixels that do not fit the size given', () => {
     assert.throws(
       () => prepareDigit({ width: 2, height: 2, data: new Uint8Array(15) }),

@@ -151,9 +151,13 @@ function scaleToBox(ink: Float64Array, width: number, box: Box) {
       const x0 = box.left + ox * stepX;
       const x1 = x0 + stepX;
       let sum = 0;
-      for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+      // Rounding can put the last window's end a hair past the box's: a
+      // row or column beyond it is another row's ink, or past the image.
+      const yEnd = Math.min(Math.ceil(y1), box.bottom);
+      const xEnd = Math.min(Math.ceil(x1), box.right);
+      for (let y = Math.floor(y0); y < yEnd; y++) {
         const coverY = Math.min(y + 1, y1) - Math.max(y, y0);
-        for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+        for (let x = Math.floor(x0); x < xEnd; x++) {
           const coverX = Math.min(x + 1, x1) - Math.max(x, x0);
           sum += ink[y * width + x] * coverX * coverY;
         }

@@ -17,6 +17,7 @@ import { SoftmaxRegression } from '../nn/softmax-regression.js';
 import { parseLayers } from '../nn/spec.js';
 import { randomNormal } from '../tensor/creation.js';
 import { restoreModel, savedLayers, savedSoftmax } from '../train/saved.js';
+import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { loadModel, saveModel, type SavedModel } from './model-file.js';
 
@@ -41,6 +42,15 @@ function layerModel(): Sequential {
 
 function softmaxModel(): SoftmaxRegression {
   return new SoftmaxRegression(16, 10, 'normal', new Random(9));
+}
+
+/** Asserts that `read` throws a UserError with exactly `message`. */
+function assertUserError(read: () => unknown, message: string): void {
+  assert.throws(read, (error: unknown) => {
+    assert.ok(error instanceof UserError, `not a UserError: ${error}`);
+    assert.equal(error.message, message);
+    return true;
+  });
 }
 
 const files = (dir: string) =>
@@ -204,14 +214,60 @@ describe('saveModel and loadModel', () => {
       );
     });
 
+    it('whose values nest deep, or are too long to show whole', () => {
+      const { dir, json } = saved();
+      const jsonPath = path.join(dir, 'model.json');
+      const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+      // Written as text: JSON.stringify itself overflows on such nesting.
+      const text = JSON.stringify({ ...json, version: 'VERSION' });
+      for (const depth of [100_000, 40]) {
+        fs.writeFileSync(jsonPath, text.replace('"VERSION"', deep(depth)));
+        assertUserError(
+          () => loadModel(dir),
+          `${jsonPath}: expected values nested at most 32 deep but found ` +
+            'deeper',
+        );
+      }
+      rewrite(dir, { ...json, kind: 'x'.repeat(100_000) });
+      assertUserError(
+        () => loadModel(dir),
+        `${jsonPath}: expected "kind" softmax or layers but found ` +
+          `"${'x'.repeat(30)}"... (100000 characters)`,
+      );
+      rewrite(dir, { ...json, version: [1] });
+      assertUserError(
+        () => loadModel(dir),
+        `${jsonPath}: expected a format version but found an array`,
+      );
+    });
+
+    it('whose softmax inputShape is not one flat size', () => {
+      // [16, 16] built a model of 16 inputs, which predict then fed 256.
+      const { dir, json } = saved();
+      rewrite(dir, { ...json, inputShape: [16, 16] });
+      assertUserError(
+        () => restoreModel(loadModel(dir)),
+        "expected the saved softmax model's inputShape to be [inputs] but " +
+          'found [16, 16]',
+      );
+    });
+
     it('whose layers were edited to need more weights than it holds', () => {
       const dir = makeTempDir();
       const model = savedLayers(layerModel(), description);
       saveModel(dir, { ...model, layers: 'dense:4000000,dense:4000000' });
-      assert.throws(
-        () => restoreModel(loadModel(dir)),
-        /layers need more weights than its weights file holds/,
-      );
+      const refusal =
+        "the saved model's layers need more weights than its weights file " +
+        'holds';
+      assertUserError(() => restoreModel(loadModel(dir)), refusal);
+      // A batch norm's arrays count too: 4 of 64M floats for [8192, 8192],
+      // a gigabyte, were made for a 1 KB model before it was refused.
+      saveModel(dir, {
+        ...model,
+        layers: 'flatten,batchnorm',
+        inputShape: [8192, 8192],
+      });
+      assertUserError(() => restoreModel(loadModel(dir)), refusal);
     });
 
     it('whose tensors do not fit its layers', () => {

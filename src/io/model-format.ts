@@ -10,6 +10,8 @@ export const MODEL_FORMAT_VERSION = 1;
 const FORMAT_NAME = 'mnistlab-model';
 // Floats in all tensors together: 2^28 (1 GiB of weights).
 const MAX_FLOATS = 2 ** 28;
+// Ours nest 4 deep (tensors, an entry, its shape, a dimension).
+const MAX_DEPTH = 32;
 
 /** One array of weights (or a running statistic), row-major. */
 export interface NamedTensor {
@@ -95,9 +97,14 @@ export function readModelHeader(json: unknown, where: string): ModelHeader {
   if (typeof json !== 'object' || fields.format !== FORMAT_NAME) {
     fail(`not a mnistlab model (expected "format": "${FORMAT_NAME}")`);
   }
+  // Saving it again, or sending it to the web page, would overflow the
+  // stack in JSON.stringify on values nested deep enough.
+  if (nestedDeeperThan(json, MAX_DEPTH)) {
+    fail(`expected values nested at most ${MAX_DEPTH} deep but found deeper`);
+  }
   const version = fields.version;
   if (!Number.isSafeInteger(version) || (version as number) < 1) {
-    fail(`expected a format version but found ${JSON.stringify(version)}`);
+    fail(`expected a format version but found ${shown(version)}`);
   }
   if ((version as number) > MODEL_FORMAT_VERSION) {
     fail(
@@ -108,7 +115,7 @@ export function readModelHeader(json: unknown, where: string): ModelHeader {
 
   const kind = fields.kind;
   if (kind !== 'softmax' && kind !== 'layers') {
-    fail(`expected "kind" softmax or layers but found ${JSON.stringify(kind)}`);
+    fail(`expected "kind" softmax or layers but found ${shown(kind)}`);
   }
   const layers = fields.layers;
   if (kind === 'layers' ? typeof layers !== 'string' : layers !== null) {
@@ -140,7 +147,7 @@ export function readModelHeader(json: unknown, where: string): ModelHeader {
   if (weights.bytes !== bytes) {
     fail(
       `expected "weights.bytes" to be ${bytes} for its tensors but found ` +
-        JSON.stringify(weights.bytes),
+        shown(weights.bytes),
     );
   }
   const sha256 = weights.sha256;
@@ -233,6 +240,36 @@ function shapeOf(
     fail(`expected ${what} to be a shape of positive integers`);
   }
   return value as number[];
+}
+
+/** Whether `value` holds arrays or objects more than `depth` deep. */
+function nestedDeeperThan(value: unknown, depth: number): boolean {
+  // A stack of its own, not recursion: the nesting may be 100000 deep.
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, level] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (level >= depth) return true;
+    for (const child of Object.values(item)) stack.push([child, level + 1]);
+  }
+  return false;
+}
+
+/**
+ * A value as a message shows it: a scalar as JSON, a long string cut
+ * short, an array or object by its kind (JSON.stringify would overflow
+ * the stack on one nested deep enough, and repeat a huge one whole).
+ */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string' && value.length > 40) {
+    const start = JSON.stringify(value.slice(0, 30));
+    return `${start}... (${value.length} characters)`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+  return JSON.stringify(value);
 }
 
 function numbersOf(value: unknown): number[] {

@@ -55,8 +55,11 @@ export function savedLayers(
 export function restoreModel(saved: SavedModel): LoadedModel {
   const { tensors, ...description } = saved;
   // The weights the file holds bound what the layers may make, so that a
-  // model.json edited to huge layers is refused before it allocates.
-  let budget = tensors.reduce((sum, t) => sum + t.data.length, 0);
+  // model.json edited to huge layers is refused before it allocates: twice
+  // as many, and a million, so that an edit of a few units gets the finer
+  // message of assignTensors() below.
+  const held = tensors.reduce((sum, t) => sum + t.data.length, 0);
+  let budget = 2 * held + 2 ** 20;
   const spend = (shape: readonly number[]) => {
     budget -= shape.reduce((a, b) => a * b, 1);
     if (budget < 0) {
@@ -67,6 +70,12 @@ export function restoreModel(saved: SavedModel): LoadedModel {
     }
   };
   if (saved.kind === 'softmax') {
+    if (saved.inputShape.length !== 1) {
+      throw new UserError(
+        "expected the saved softmax model's inputShape to be [inputs] but " +
+          `found [${saved.inputShape.join(', ')}]`,
+      );
+    }
     const [inputs] = saved.inputShape;
     const classes = tensors[1]?.shape[0] ?? 0;
     spend([inputs, classes]);
@@ -90,8 +99,19 @@ export function restoreModel(saved: SavedModel): LoadedModel {
       return zeros(shape, random);
     };
     const layers = parseLayers(saved.layers ?? '', { init, dropout: 0 });
+    // A batch norm makes its four arrays of features with no initializer.
+    for (const layer of layers) {
+      if (!(layer instanceof BatchNorm)) continue;
+      const build = layer.build.bind(layer);
+      layer.build = (shape) => {
+        spend([4, shape[shape.length - 1] ?? 1]);
+        return build(shape);
+      };
+    }
     model = new Sequential(layers, { inputShape: saved.inputShape });
   } catch (error) {
+    // Over the budget: said as it is, not as layers that do not build.
+    if (budget < 0) throw error;
     throw new UserError(
       `the saved model's layers '${saved.layers}' do not build: ` +
         (error as Error).message,
@@ -119,6 +139,31 @@ export function copyTensors(
     shape: [...shape],
     data: Float32Array.from(data),
   }));
+}
+
+/**
+ * Refuses a model that does not read rows x cols images into `classes`
+ * classes: one saved for other data, or whose model.json was edited.
+ * `where` names it in the message (--model DIR).
+ */
+export function checkModelFits(
+  loaded: LoadedModel,
+  shape: { rows: number; cols: number; classes: number },
+  where: string,
+): void {
+  const { rows, cols, classes } = shape;
+  const { inputShape } = loaded.description;
+  const inputs = inputShape.reduce((a, b) => a * b, 1);
+  const { model } = loaded;
+  const outputs =
+    model instanceof Sequential ? model.outputShape[0] : model.bias.shape[0];
+  if (inputs !== rows * cols || outputs !== classes) {
+    throw new UserError(
+      `${where}: expected a model of ${rows * cols} inputs (${rows}x${cols} ` +
+        `images) and ${classes} outputs but found inputShape ` +
+        `[${inputShape.join(', ')}] and ${outputs} outputs`,
+    );
+  }
 }
 
 /** The softmax model's weights and bias, by reference. */
