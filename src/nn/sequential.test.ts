@@ -73,6 +73,49 @@ describe('Sequential', () => {
     );
   });
 
+  it('stops on a loss that is not a number, naming the layer it shows in', () => {
+    const cases: [number, RegExp][] = [
+      // A weight gone NaN, as an update overflowing leaves it.
+      [
+        NaN,
+        /layer 3 \(dense:10\) holds NaN in its weights, from the last update/,
+      ],
+      // Weights so large the first layer's output overflows.
+      [1e37, /layer 1 \(dense:8\) first gives -?Infinity/],
+    ];
+    for (const [value, where] of cases) {
+      const model = new Sequential(layers('dense:8,relu,dense:10'), {
+        inputShape: [784],
+      });
+      const variable = model.layers[value > 0 ? 0 : 2].variables[0];
+      variable.data.fill(value > 0 ? value : 0.01);
+      if (value !== value) variable.data[5] = value;
+      const before = model.variables.map((v) => Float32Array.from(v.data));
+      assert.throws(
+        () =>
+          model.fit(firstTraining(200), {
+            epochs: 1,
+            batchSize: 100,
+            optimizer: new AdamOptimizer({ learningRate: 0.01 }),
+          }),
+        (error: Error) => {
+          assert.equal(error.name, 'TrainingDivergedError');
+          assert.match(
+            error.message,
+            /^training diverged: the cost became NaN at epoch 1, step 1/,
+          );
+          assert.match(error.message, where);
+          return true;
+        },
+      );
+      // The failing step updated nothing.
+      assert.deepEqual(
+        model.variables.map((v) => v.data),
+        before,
+      );
+    }
+  });
+
   it('predicts probabilities, also when the stack ends in softmax', () => {
     const model = new Sequential(layers('dense:10,softmax'), {
       inputShape: [784],

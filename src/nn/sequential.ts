@@ -241,7 +241,10 @@ export class Sequential {
     for (const [i, layer] of this.layers.entries()) {
       for (const variable of layer.variables) {
         const bad = firstNonFinite(variable.data);
-        if (bad !== null) return `${name(i)} holds ${bad} in its weights`;
+        // With images, the loss is looking: the last update made it.
+        const when = images === undefined ? '' : ', from the last update';
+        if (bad !== null)
+          return `${name(i)} holds ${bad} in its weights${when}`;
       }
     }
     if (images === undefined) return null;
