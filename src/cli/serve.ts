@@ -7,7 +7,6 @@ import { defaultDataDir, findMnistFiles } from '../data/files.js';
 import { DIGIT_SIDE } from '../data/prepare.js';
 import { loadModel } from '../io/model-file.js';
 import { checkModelFits, restoreModel } from '../train/saved.js';
-import { startServer } from '../web/server.js';
 import type { RunEvent } from '../web/protocol.js';
 import { positiveIntUpTo } from './options.js';
 
@@ -114,6 +113,8 @@ async function serve(options: ServeOptions): Promise<void> {
         : (saved.layers ?? saved.kind);
     model = { saved, name };
   }
+  // Fastify and the server load only for this command.
+  const { startServer } = await import('../web/server.js');
   const server = await startServer({
     dataDir,
     host: options.host,
