@@ -206,4 +206,35 @@ describe('mnistlab train --resume', () => {
     const truncated = await mnistlab('train', '--resume', dir);
     assert.match(truncated.stderr, /bytes of checkpoint arrays but found 1000/);
   });
+
+  it('refuses a checkpoint edited to another place or order', async () => {
+    const dir = makeTempDir();
+    const cut = await interrupt(MLP, dir, 50, ['SIGINT']);
+    assert.equal(cut.code, 130, cut.stderr);
+    const jsonPath = path.join(dir, 'checkpoint.json');
+    const original = fs.readFileSync(jsonPath, 'utf8');
+    const edits: [(json: any) => void, RegExp][] = [
+      [
+        (json) => (json.position.epoch = 99),
+        /the checkpoint does not fit this run: networkRun: expected a place in 3 epochs of 150 steps but found epoch 99/,
+      ],
+      [
+        (json) => (json.data.order = json.data.order.slice(0, 400)),
+        /the checkpoint does not fit this run: DataSet.restore: expected an order of the set's 15000 examples/,
+      ],
+      [
+        (json) => (json.config.optimizer = 'lbfgs'),
+        /the checkpoint's settings are damaged/,
+      ],
+    ];
+    for (const [edit, message] of edits) {
+      const json = JSON.parse(original);
+      edit(json);
+      fs.writeFileSync(jsonPath, JSON.stringify(json));
+      const run = await mnistlab('train', '--resume', dir);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /bug in mnistlab/);
+    }
+  });
 });

@@ -14,7 +14,9 @@ import { writeDigitPng } from '../io/png.js';
 import {
   LAB_DEFAULTS,
   labRun,
+  type EpochReport,
   type LabConfig,
+  type StepReport,
   type SampleDigit,
 } from '../train/lab.js';
 import { digitArt } from '../io/digit-art.js';
@@ -43,7 +45,7 @@ import {
 } from '../train/networks.js';
 import { removeCheckpoint } from '../io/checkpoint-file.js';
 import { saveModel } from '../io/model-file.js';
-import type { FitEpochReport } from '../nn/sequential.js';
+import type { FitEpochReport, FitStepReport } from '../nn/sequential.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import {
   readResume,
@@ -289,6 +291,22 @@ function checkpointTarget(
   };
 }
 
+/**
+ * `start()`, the run; a checkpoint it cannot take up is said to be the
+ * checkpoint's fault, naming its folder.
+ */
+function startRun<Run>(options: TrainOptions, start: () => Run): Run {
+  try {
+    return start();
+  } catch (error) {
+    if (options.resume === undefined || error instanceof UserError) throw error;
+    throw new UserError(
+      `${options.resume}: the checkpoint does not fit this run: ` +
+        (error as Error).message,
+    );
+  }
+}
+
 /** The run to its end: checkpointed into --save, else straight through. */
 function finishRun<Result>(
   run: TrainingRun<Result>,
@@ -368,17 +386,15 @@ async function trainLab(
     console.log(epochLine(i + 1, cost as number)),
   );
   const result = await withProgress((progress) => {
-    const run = labRun(
-      data,
-      config,
-      {
-        onStep: (report) => progress.step(report),
-        onEpochEnd: ({ epoch, cost }) => {
-          progress.endEpoch();
-          console.log(epochLine(epoch, cost));
-        },
+    const callbacks = {
+      onStep: (report: StepReport) => progress.step(report),
+      onEpochEnd: ({ epoch, cost }: EpochReport) => {
+        progress.endEpoch();
+        console.log(epochLine(epoch, cost));
       },
-      resume,
+    };
+    const run = startRun(options, () =>
+      labRun(data, config, callbacks, resume),
     );
     const steps = stepsPerEpochOf(data, config.batchSize);
     return finishRun(run, options, 'softmax', steps);
@@ -445,17 +461,15 @@ async function trainNetworkModel(
     console.log(networkEpochLine(report as FitEpochReport)),
   );
   const result = await withProgress((progress) => {
-    const run = networkRun(
-      data,
-      config,
-      {
-        onStep: (report) => progress.step(report),
-        onEpochEnd: (report) => {
-          progress.endEpoch();
-          console.log(networkEpochLine(report));
-        },
+    const callbacks = {
+      onStep: (report: FitStepReport) => progress.step(report),
+      onEpochEnd: (report: FitEpochReport) => {
+        progress.endEpoch();
+        console.log(networkEpochLine(report));
       },
-      resume,
+    };
+    const run = startRun(options, () =>
+      networkRun(data, config, callbacks, resume),
     );
     const steps = stepsPerEpochOf(data, config.batchSize);
     return finishRun(run, options, model, steps);

@@ -128,6 +128,12 @@ export function labRun(
   );
   const clock = { before: 0, started: performance.now() };
   if (resume !== undefined) {
+    // Checked here, before any step, as well as by the loop itself.
+    const stepsPerEpoch = Math.max(
+      1,
+      Math.floor(train.numExamples / config.batchSize),
+    );
+    checkPosition('labRun', resume.position, config.epochs, stepsPerEpoch);
     assignTensors(modelTensors(model), resume.tensors);
     train.restore(resume.data);
     clock.before = resume.trainSeconds;

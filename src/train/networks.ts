@@ -19,7 +19,7 @@ import {
 } from '../nn/sequential.js';
 import { cosineDecay, type LearningRateSchedule } from '../nn/schedules.js';
 import { parseLayers } from '../nn/spec.js';
-import type { LoopPosition } from '../nn/loop.js';
+import { checkPosition, type LoopPosition } from '../nn/loop.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
@@ -260,6 +260,8 @@ export function networkRun(
   const optimizer = makeOptimizer(config.optimizer, learningRate);
   const clock = { before: 0, started: performance.now() };
   if (resume !== undefined) {
+    // Checked here, before any step, as well as by fit itself.
+    checkPosition('networkRun', resume.position, config.epochs, stepsPerEpoch);
     assignTensors(modelTensors(model), resume.tensors);
     optimizer.restore(model.variables, resume.optimizer);
     model.random.restore(resume.random);
