@@ -4,8 +4,14 @@
 // Ctrl-C leaves at once; what is on disk is whole either way.
 
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint-file.js';
+import {
+  CHECKPOINT_FILE,
+  loadCheckpoint,
+  saveCheckpoint,
+} from '../io/checkpoint-file.js';
 import { firstNonFinite, TrainingDivergedError } from '../nn/diverged.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
@@ -117,6 +123,20 @@ function isFinite(checkpoint: Checkpoint): boolean {
   return arrays.every((values) => firstNonFinite(values) === null);
 }
 
+/**
+ * Refuses to start a run over an interrupted one in `dir`: it would be
+ * replaced by the first checkpoint of the new one.
+ */
+export function checkNoInterruptedRun(dir: string): void {
+  if (!fs.existsSync(path.join(dir, CHECKPOINT_FILE))) return;
+  throw new UserError(
+    `--save ${dir} holds an interrupted run: go on with it with mnistlab ` +
+      `train --resume ${dir}, or remove ${path.join(dir, CHECKPOINT_FILE)} ` +
+      'to start afresh',
+    USAGE_EXIT,
+  );
+}
+
 // Flags that set up a run: a resumed run keeps its own.
 const RUN_FLAGS = [
   'model',
@@ -152,6 +172,9 @@ export function readResume(
       `--resume goes on with the run's own settings; drop ${flags.join(', ')}`,
       USAGE_EXIT,
     );
+  }
+  if (!fs.existsSync(dir)) {
+    throw new UserError(`${dir}: no such folder, so no run to resume`);
   }
   const saved = loadCheckpoint(dir);
   if (saved === null) {

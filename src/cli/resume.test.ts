@@ -171,6 +171,11 @@ describe('mnistlab train --resume', () => {
       flags.stderr,
       /error: --resume goes on with the run's own settings; drop --epochs, --seed/,
     );
+    const missing = await mnistlab('train', '--resume', `${empty}/nothing`);
+    assert.match(
+      missing.stderr,
+      /nothing: no such folder, so no run to resume/,
+    );
     const none = await mnistlab('train', '--resume', empty);
     assert.equal(none.code, 1);
     assert.match(
@@ -186,6 +191,17 @@ describe('mnistlab train --resume', () => {
     const dir = makeTempDir();
     const cut = await interrupt(MLP, dir, 50, ['SIGINT']);
     assert.equal(cut.code, 130, cut.stderr);
+    // Nor does a new run replace the interrupted one unasked.
+    const over = await mnistlab('train', ...MLP, '--save', dir);
+    assert.equal(over.code, 2);
+    assert.match(
+      over.stderr,
+      new RegExp(
+        `error: --save ${dir} holds an interrupted run: go on with it with ` +
+          `mnistlab train --resume ${dir}, or remove ${dir}/checkpoint.json ` +
+          'to start afresh',
+      ),
+    );
     const arrays = fs
       .readdirSync(dir)
       .find((f) => f.startsWith('checkpoint-'))!;

@@ -131,6 +131,11 @@ async function serve(options: ServeOptions): Promise<void> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      const { training, events } = server.trainer.snapshot();
+      if (training) {
+        const run = events[0]?.run;
+        console.error(`run ${run}: ended with the server; its model is lost`);
+      }
       server.close().then(resolve, resolve);
     };
     process.on('SIGINT', stop);

@@ -48,6 +48,7 @@ import { saveModel } from '../io/model-file.js';
 import type { FitEpochReport, FitStepReport } from '../nn/sequential.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import {
+  checkNoInterruptedRun,
   readResume,
   runWithCheckpoints,
   type CheckpointTarget,
@@ -240,7 +241,10 @@ async function train(options: TrainOptions, command: Command): Promise<void> {
     );
   }
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
-  if (options.save !== undefined) checkOutputFolder('--save', options.save);
+  if (options.save !== undefined && resume === undefined) {
+    checkOutputFolder('--save', options.save);
+    checkNoInterruptedRun(options.save);
+  }
   if (options.kernels === 'cpu' && options.threads !== undefined) {
     throw new UserError(
       '--threads applies to the wasm kernels; the cpu ones run on one thread',

@@ -79,6 +79,11 @@ describe('checkpoints', () => {
         ),
       /networkRun: expected a checkpoint of a layer model but found one of the lab's/,
     );
+    const saved = { checkpoint, run: {} };
+    assert.throws(
+      () => labRun(data(), config, {}, saved as never),
+      /found what loadCheckpoint returns: pass its .checkpoint/,
+    );
     const later = {
       ...checkpoint,
       position: { ...checkpoint.position, epoch: 2 },

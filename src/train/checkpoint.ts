@@ -36,6 +36,16 @@ export type Checkpoint =
       random: RandomState;
     });
 
+/** What `value`, given as a checkpoint, is: for the loops' refusals. */
+export function foundCheckpoint(value: unknown): string {
+  const { model, checkpoint } = (value ?? {}) as Record<string, unknown>;
+  if (model === 'softmax') return "one of the lab's";
+  if (model === 'layers') return 'one of a layer model';
+  return checkpoint === undefined
+    ? 'something else'
+    : 'what loadCheckpoint returns: pass its .checkpoint';
+}
+
 /** A run one step at a time; a checkpoint can be taken after any. */
 export class TrainingRun<Result> {
   private readonly steps: Generator<LoopPosition<unknown>, Result>;

@@ -15,7 +15,7 @@ import { kernels } from '../tensor/kernels/index.js';
 import { withWorkspace } from '../tensor/kernels/workspace.js';
 import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { Random } from '../util/random.js';
-import { TrainingRun, type Checkpoint } from './checkpoint.js';
+import { foundCheckpoint, TrainingRun, type Checkpoint } from './checkpoint.js';
 import { accuracy, accuracyOf, predictClasses } from './metrics.js';
 import { assignTensors, copyTensors, modelTensors } from './saved.js';
 
@@ -112,8 +112,8 @@ export function labRun(
   }
   if (resume !== undefined && resume.model !== 'softmax') {
     throw new RangeError(
-      "labRun: expected a checkpoint of the lab's model but found one of " +
-        'a layer model',
+      "labRun: expected a checkpoint of the lab's model but found " +
+        foundCheckpoint(resume),
     );
   }
   // One generator draws W, then b, then the sampled digit, in the order

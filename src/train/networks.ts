@@ -24,7 +24,7 @@ import { kernels } from '../tensor/kernels/index.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
 import { Random } from '../util/random.js';
-import { TrainingRun, type Checkpoint } from './checkpoint.js';
+import { foundCheckpoint, TrainingRun, type Checkpoint } from './checkpoint.js';
 import type { SampleDigit } from './lab.js';
 import { assignTensors, copyTensors, modelTensors } from './saved.js';
 
@@ -230,8 +230,8 @@ export function networkRun(
 ): TrainingRun<NetworkResult> {
   if (resume !== undefined && resume.model !== 'layers') {
     throw new RangeError(
-      'networkRun: expected a checkpoint of a layer model but found one ' +
-        "of the lab's",
+      'networkRun: expected a checkpoint of a layer model but found ' +
+        foundCheckpoint(resume),
     );
   }
   const init = INITIALIZERS[config.init];
