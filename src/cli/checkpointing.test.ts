@@ -52,6 +52,7 @@ function standIn(steps: number, nanFrom: number, divergeAt: number) {
         },
         trainSeconds: 0,
       }) as Checkpoint,
+    { epochs: 1, stepsPerEpoch: steps },
   );
 }
 
@@ -75,7 +76,8 @@ describe('runWithCheckpoints', () => {
         message:
           'training diverged: the cost became NaN at epoch 1, step 8, with ' +
           'learning rate 0.1. Try a lower learning rate (the lab uses 0.1). ' +
-          `The last good checkpoint, at epoch 1, step 5 of 10, is intact in ${dir}.`,
+          `The last good checkpoint, at epoch 1, step 5 of 10, is intact in ${dir} ` +
+          '(resumed, it diverges again: its settings are kept).',
       },
     );
     const { checkpoint } = loadCheckpoint(dir)!;

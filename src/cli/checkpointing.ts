@@ -73,6 +73,13 @@ export async function runWithCheckpoints<Result>(
     let lastYield = performance.now();
     let lastSave = lastYield;
     for (;;) {
+      // The last step also tests the model, in one go that lets no signal
+      // in: the run is checkpointed before it and a signal ends it at once.
+      if (run.lastTrainingStepDone) {
+        save();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       const result = run.step();
       if (run.done) return result as Result;
       if (signal !== null) {
@@ -107,7 +114,8 @@ export async function runWithCheckpoints<Result>(
     }
     throw new UserError(
       `${error.message} The last good checkpoint, at ` +
-        `${placeOf(saved, stepsPerEpoch)}, is intact in ${target.dir}.`,
+        `${placeOf(saved, stepsPerEpoch)}, is intact in ${target.dir} ` +
+        '(resumed, it diverges again: its settings are kept).',
     );
   } finally {
     process.off('SIGINT', onSignal);
@@ -189,7 +197,10 @@ export function readResume(
     typeof dataDir === 'string' &&
     Number.isSafeInteger(validationSize) &&
     (kernels === 'wasm' || kernels === 'cpu') &&
-    (threads === null || Number.isSafeInteger(threads));
+    (threads === null ||
+      (Number.isSafeInteger(threads) &&
+        (threads as number) >= 1 &&
+        (threads as number) <= 256));
   if (!fits) {
     throw new UserError(
       `${dir}: the checkpoint does not say how its run was started`,

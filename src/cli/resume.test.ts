@@ -144,6 +144,46 @@ describe('mnistlab train --resume', () => {
     }
   });
 
+  it('ends at once on Ctrl-C while testing, and resumes to the same end', async () => {
+    const one = [
+      ...MLP.slice(0, 2),
+      '--epochs',
+      '1',
+      ...MLP.slice(4),
+      '--json',
+    ];
+    const whole = await reference(one);
+    const dir = makeTempDir();
+    const child = spawn(process.execPath, [
+      MAIN,
+      'train',
+      ...one,
+      '--save',
+      dir,
+    ]);
+    // The epoch's line comes as testing starts.
+    await new Promise<void>((resolve) =>
+      child.stdout.on(
+        'data',
+        (chunk) => String(chunk).includes('Epoch: 0001') && resolve(),
+      ),
+    );
+    const started = Date.now();
+    child.kill('SIGINT');
+    const signal = await new Promise((resolve) =>
+      child.on('exit', (_, s) => resolve(s)),
+    );
+    assert.equal(signal, 'SIGINT');
+    assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms to end`);
+    const resumed = await mnistlab('train', '--resume', dir, '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual(results(resumed), results(whole.run));
+    assert.deepEqual(
+      fs.readFileSync(path.join(dir, 'model.json')),
+      whole.model,
+    );
+  });
+
   it('leaves at once on a second Ctrl-C, the checkpoint whole', async () => {
     const dir = makeTempDir();
     const cut = await interrupt([...MLP, '--json'], dir, 100, [

@@ -290,7 +290,12 @@ function checkpointTarget(
       dataDir: path.resolve(options.data ?? defaultDataDir()),
       validationSize: options.validationSize,
       kernels: options.kernels,
-      threads: options.threads ?? null,
+      // The count in use, not "one per core": a layer model's sums are
+      // split by it, so a resume elsewhere must keep it.
+      threads:
+        options.kernels === 'cpu'
+          ? null
+          : (options.threads ?? availableParallelism()),
     },
   };
 }
@@ -377,7 +382,7 @@ async function trainLab(
   const d = LAB_DEFAULTS;
   const config: LabConfig =
     resume?.model === 'softmax'
-      ? resume.config
+      ? checkLabConfig(resume.config, options.resume!)
       : {
           epochs: options.epochs ?? d.epochs,
           batchSize: options.batchSize ?? d.batchSize,
@@ -609,9 +614,33 @@ function stepsPerEpochOf(data: DataSets, batchSize: number): number {
   return Math.max(1, Math.floor(data.train.numExamples / batchSize));
 }
 
+/** Whether a resumed run's shared settings are within what flags allow. */
+function sharedSettingsFit(config: LabConfig | NetworkConfig): boolean {
+  const { learningRate, seed, batchSize } = config;
+  return (
+    typeof learningRate === 'number' &&
+    learningRate > 0 &&
+    Number.isSafeInteger(seed) &&
+    seed >= 0 &&
+    Number.isSafeInteger(batchSize) &&
+    batchSize >= 1 &&
+    batchSize <= MAX_BATCH_SIZE
+  );
+}
+
+function damagedSettings(dir: string): never {
+  throw new UserError(`${dir}: the checkpoint's settings are damaged`);
+}
+
+/** A resumed lab's settings, as far as runLab does not check them. */
+function checkLabConfig(config: LabConfig, dir: string): LabConfig {
+  return sharedSettingsFit(config) ? config : damagedSettings(dir);
+}
+
 /** A resumed layer model's settings, as far as the loops do not check. */
 function checkNetworkConfig(config: NetworkConfig, dir: string): NetworkConfig {
   const fits =
+    sharedSettingsFit(config) &&
     typeof config.layers === 'string' &&
     OPTIMIZERS.includes(config.optimizer) &&
     SCHEDULES.includes(config.schedule) &&
@@ -619,11 +648,6 @@ function checkNetworkConfig(config: NetworkConfig, dir: string): NetworkConfig {
     config.init in INITIALIZERS &&
     typeof config.dropout === 'number' &&
     config.dropout >= 0 &&
-    config.dropout < 1 &&
-    typeof config.learningRate === 'number' &&
-    config.learningRate > 0;
-  if (!fits) {
-    throw new UserError(`${dir}: the checkpoint's settings are damaged`);
-  }
-  return config;
+    config.dropout < 1;
+  return fits ? config : damagedSettings(dir);
 }

@@ -153,7 +153,23 @@ export function loadCheckpoint(dir: string): SavedCheckpoint | null {
   };
   const config = object(json.config, 'config');
   const position = object(json.position, 'position');
-  if (!Array.isArray(position.history)) fail('expected "position.history"');
+  const history = position.history;
+  const report = (entry: unknown) => {
+    const { epoch, loss, validationAccuracy } = (entry ?? {}) as Record<
+      string,
+      unknown
+    >;
+    return (
+      Number.isSafeInteger(epoch) &&
+      Number.isFinite(loss) &&
+      (validationAccuracy === null || Number.isFinite(validationAccuracy))
+    );
+  };
+  const entryFits =
+    model === 'softmax' ? (entry: unknown) => Number.isFinite(entry) : report;
+  if (!Array.isArray(history) || !history.every(entryFits)) {
+    fail('expected "position.history" to list the finished epochs');
+  }
   const trainSeconds = json.trainSeconds;
   if (typeof trainSeconds !== 'number' || !(trainSeconds >= 0)) {
     fail('expected "trainSeconds" to be a number of seconds');
@@ -284,17 +300,17 @@ function readArrays(
     fail('expected "arrays" to name a checkpoint-HASH.bin with its size');
   }
   const arraysPath = path.join(dir, file as string);
-  let found = -1;
+  let found: string | number = 'no such file';
   try {
     const stat = fs.statSync(arraysPath);
-    if (stat.isFile()) found = stat.size;
+    found = stat.isFile() ? stat.size : 'something other than a file';
   } catch {
     // Reported below.
   }
   if (found !== bytes) {
     throw new UserError(
       `${arraysPath}: expected ${bytes} bytes of checkpoint arrays but ` +
-        (found < 0 ? 'found no such file' : `found ${found}`),
+        `found ${found}`,
     );
   }
   const content = fs.readFileSync(arraysPath);

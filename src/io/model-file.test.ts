@@ -114,6 +114,56 @@ describe('saveModel and loadModel', () => {
     );
   });
 
+  it('never puts a file cut short by a size limit in place of a whole one', () => {
+    const dir = makeTempDir();
+    const small = savedSoftmax(softmaxModel(), description);
+    saveModel(dir, small);
+    // Weights of 120 KB under a file size limit of 64 KB (ulimit -f;
+    // bash counts in KB), saved by another process.
+    const here = (file: string) =>
+      JSON.stringify(new URL(file, import.meta.url).href);
+    const script = path.join(makeTempDir(), 'save.mjs');
+    fs.writeFileSync(
+      script,
+      `import { saveModel } from ${here('./model-file.js')};\n` +
+        `import { SoftmaxRegression } from ${here('../nn/softmax-regression.js')};\n` +
+        `import { savedSoftmax } from ${here('../train/saved.js')};\n` +
+        `import { Random } from ${here('../util/random.js')};\n` +
+        "const big = new SoftmaxRegression(3000, 10, 'normal', new Random(3));\n" +
+        'const history = { costs: [], validationAccuracy: [], testAccuracy: null };\n' +
+        'try { saveModel(process.argv[2], savedSoftmax(big, { training: {}, history })); }\n' +
+        'catch (error) { console.log(error.message); process.exit(3); }\n',
+    );
+    let status = 0;
+    let output = '';
+    try {
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          'ulimit -f 64; exec "$0" "$1" "$2"',
+          process.execPath,
+          script,
+          dir,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    } catch (error) {
+      const failed = error as { status: number; stdout: string };
+      status = failed.status;
+      output = failed.stdout;
+    }
+    assert.equal(status, 3);
+    assert.match(output, /could not write .*weights-[0-9a-f]{16}\.bin: /);
+    assert.deepEqual(loadModel(dir).tensors, small.tensors);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+  });
+
   describe('refuses a model that is not whole', () => {
     const saved = () => {
       const dir = makeTempDir();

@@ -133,8 +133,20 @@ export function writeAtomically(file: string, bytes: Uint8Array): void {
   try {
     const fd = fs.openSync(temporary, 'w');
     try {
-      fs.writeSync(fd, bytes);
+      // A write may take fewer bytes than asked (a full disk, a file size
+      // limit): the rest is written, or the file is never renamed.
+      for (let done = 0; done < bytes.length;) {
+        const written = fs.writeSync(fd, bytes, done, bytes.length - done);
+        if (written <= 0) {
+          throw new Error(`wrote ${done} of ${bytes.length} bytes`);
+        }
+        done += written;
+      }
       fs.fsyncSync(fd);
+      const size = fs.fstatSync(fd).size;
+      if (size !== bytes.length) {
+        throw new Error(`wrote ${size} of ${bytes.length} bytes`);
+      }
     } finally {
       fs.closeSync(fd);
     }

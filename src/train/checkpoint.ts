@@ -53,17 +53,35 @@ export class TrainingRun<Result> {
   private position: LoopPosition<unknown> | null = null;
   private result: { value: Result } | null = null;
 
+  private readonly epochs: number;
+  private readonly stepsPerEpoch: number;
+
+  /** `steps` yield after each of `epochs` epochs of `stepsPerEpoch` steps. */
   constructor(
     steps: Generator<LoopPosition<unknown>, Result>,
     capture: (position: LoopPosition<unknown>) => Checkpoint,
+    shape: { epochs: number; stepsPerEpoch: number },
   ) {
     this.steps = steps;
     this.capture = capture;
+    this.epochs = shape.epochs;
+    this.stepsPerEpoch = shape.stepsPerEpoch;
   }
 
   /** Whether training and testing are over. */
   get done(): boolean {
     return this.result !== null;
+  }
+
+  /** Whether every training step is done, so the next step() tests. */
+  get lastTrainingStepDone(): boolean {
+    const position = this.position;
+    return (
+      this.result === null &&
+      position !== null &&
+      position.epoch === this.epochs &&
+      position.step === this.stepsPerEpoch
+    );
   }
 
   /** One step (the last also tests); the result once the run is over. */

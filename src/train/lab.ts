@@ -126,13 +126,14 @@ export function labRun(
     config.init,
     random,
   );
+  // As the lab: int(examples / batch), but at least one step.
+  const stepsPerEpoch = Math.max(
+    1,
+    Math.floor(train.numExamples / config.batchSize),
+  );
   const clock = { before: 0, started: performance.now() };
   if (resume !== undefined) {
     // Checked here, before any step, as well as by the loop itself.
-    const stepsPerEpoch = Math.max(
-      1,
-      Math.floor(train.numExamples / config.batchSize),
-    );
     checkPosition('labRun', resume.position, config.epochs, stepsPerEpoch);
     assignTensors(modelTensors(model), resume.tensors);
     train.restore(resume.data);
@@ -144,14 +145,18 @@ export function labRun(
     clock,
     from: resume?.position,
   });
-  return new TrainingRun(steps, (position) => ({
-    model: 'softmax',
-    config,
-    position: position as LoopPosition<number>,
-    tensors: copyTensors(modelTensors(model)),
-    data: train.state(),
-    trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
-  }));
+  return new TrainingRun(
+    steps,
+    (position) => ({
+      model: 'softmax',
+      config,
+      position: position as LoopPosition<number>,
+      tensors: copyTensors(modelTensors(model)),
+      data: train.state(),
+      trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
+    }),
+    { epochs: config.epochs, stepsPerEpoch },
+  );
 }
 
 interface LabParts {

@@ -280,16 +280,20 @@ export function networkRun(
     resume?.position,
   );
   const steps = networkSteps(data, config, model, fit, clock);
-  return new TrainingRun(steps, (position) => ({
-    model: 'layers',
-    config,
-    position: position as LoopPosition<FitEpochReport>,
-    tensors: copyTensors(modelTensors(model)),
-    optimizer: optimizer.state(model.variables),
-    random: model.random.state(),
-    data: train.state(),
-    trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
-  }));
+  return new TrainingRun(
+    steps,
+    (position) => ({
+      model: 'layers',
+      config,
+      position: position as LoopPosition<FitEpochReport>,
+      tensors: copyTensors(modelTensors(model)),
+      optimizer: optimizer.state(model.variables),
+      random: model.random.state(),
+      data: train.state(),
+      trainSeconds: clock.before + (performance.now() - clock.started) / 1000,
+    }),
+    { epochs: config.epochs, stepsPerEpoch },
+  );
 }
 
 function* networkSteps(
