@@ -272,11 +272,17 @@ describe('mnistlab train --resume', () => {
     const edits: [(json: any) => void, RegExp][] = [
       [
         (json) => (json.position.epoch = 99),
-        /the checkpoint does not fit this run: networkRun: expected a place in 3 epochs of 150 steps but found epoch 99/,
+        new RegExp(
+          'the checkpoint does not fit this run: networkRun: expected a ' +
+            'place in 3 epochs of 150 steps but found epoch 99',
+        ),
       ],
       [
         (json) => (json.data.order = json.data.order.slice(0, 400)),
-        /the checkpoint does not fit this run: DataSet.restore: expected an order of the set's 15000 examples/,
+        new RegExp(
+          'the checkpoint does not fit this run: DataSet.restore: ' +
+            "expected an order of the set's 15000 examples",
+        ),
       ],
       [
         (json) => (json.config.optimizer = 'lbfgs'),
