@@ -145,6 +145,50 @@ export function checkNoInterruptedRun(dir: string): void {
   );
 }
 
+const LOCK_FILE = 'train.lock';
+
+/**
+ * Takes `dir` for this process's run until it exits: a second run into
+ * the same folder would remove the first one's files as leftovers. A lock
+ * whose process is gone (killed) is taken over.
+ */
+export function lockSaveFolder(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      process.on('exit', () => fs.rmSync(lock, { force: true }));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UserError(
+          `--save ${dir}: could not take the folder: ${(error as Error).message}`,
+        );
+      }
+    }
+    const pid = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+    if (Number.isSafeInteger(pid) && pid > 0 && isRunning(pid)) {
+      throw new UserError(
+        `--save ${dir} is in use by another mnistlab train (process ${pid}); ` +
+          'wait for it, or save elsewhere',
+        USAGE_EXIT,
+      );
+    }
+    fs.rmSync(lock, { force: true });
+  }
+  throw new UserError(`--save ${dir}: could not take the folder`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 // Flags that set up a run: a resumed run keeps its own.
 const RUN_FLAGS = [
   'model',

@@ -184,6 +184,32 @@ describe('mnistlab train --resume', () => {
     );
   });
 
+  it('keeps a second run out of a folder a run is saving to', async () => {
+    const dir = makeTempDir();
+    const args = ['train', ...MLP, '--save', dir, '--checkpoint-every', '0.05'];
+    const child = spawn(process.execPath, [MAIN, ...args]);
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    while (!fs.existsSync(path.join(dir, 'train.lock'))) {
+      await new Promise((wake) => setTimeout(wake, 5));
+    }
+    const second = await mnistlab('train', ...MLP, '--save', dir);
+    assert.equal(second.code, 2);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `error: --save ${dir} is in use by another mnistlab train ` +
+          `\\(process ${child.pid}\\); wait for it, or save elsewhere`,
+      ),
+    );
+    // Interrupted once training is under way, it lets the folder go.
+    while (!fs.existsSync(path.join(dir, 'checkpoint.json'))) {
+      await new Promise((wake) => setTimeout(wake, 5));
+    }
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.equal(fs.existsSync(path.join(dir, 'train.lock')), false);
+  });
+
   it('leaves at once on a second Ctrl-C, the checkpoint whole', async () => {
     const dir = makeTempDir();
     const cut = await interrupt([...MLP, '--json'], dir, 100, [

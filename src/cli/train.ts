@@ -49,6 +49,7 @@ import type { FitEpochReport, FitStepReport } from '../nn/sequential.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import {
   checkNoInterruptedRun,
+  lockSaveFolder,
   readResume,
   runWithCheckpoints,
   type CheckpointTarget,
@@ -243,7 +244,10 @@ async function train(options: TrainOptions, command: Command): Promise<void> {
   if (options.samplePng !== undefined) checkWritable(options.samplePng);
   if (options.save !== undefined && resume === undefined) {
     checkOutputFolder('--save', options.save);
-    checkNoInterruptedRun(options.save);
+  }
+  if (options.save !== undefined) {
+    lockSaveFolder(options.save);
+    if (resume === undefined) checkNoInterruptedRun(options.save);
   }
   if (options.kernels === 'cpu' && options.threads !== undefined) {
     throw new UserError(
