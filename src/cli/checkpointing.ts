@@ -26,6 +26,8 @@ export interface RunNotes {
   /** softmax, mlp, cnn or layers. */
   model: string;
   dataDir: string;
+  /** --data as it was given, which --json repeats; null without one. */
+  dataGiven?: string | null;
   validationSize: number;
   kernels: 'wasm' | 'cpu';
   threads: number | null;

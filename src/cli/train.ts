@@ -81,6 +81,8 @@ interface TrainOptions {
   dropout?: number;
   seed: number;
   data?: string;
+  /** On a resume, --data as the interrupted run was given it. */
+  dataGiven?: string;
   validationSize: number;
   samplePng?: string;
   save?: string;
@@ -221,7 +223,8 @@ async function train(options: TrainOptions, command: Command): Promise<void> {
   if (options.resume !== undefined) {
     const found = readResume(options.resume, command);
     resume = found.checkpoint;
-    const { model, dataDir, validationSize, kernels, threads } = found.notes;
+    const { model, dataDir, dataGiven, validationSize, kernels, threads } =
+      found.notes;
     options = {
       ...options,
       model: (model === 'layers' ? 'mlp' : model) as ModelName,
@@ -231,6 +234,7 @@ async function train(options: TrainOptions, command: Command): Promise<void> {
           : undefined,
       seed: resume.config.seed,
       data: dataDir,
+      dataGiven: typeof dataGiven === 'string' ? dataGiven : undefined,
       validationSize,
       kernels,
       threads: threads ?? undefined,
@@ -292,6 +296,7 @@ function checkpointTarget(
     notes: {
       model,
       dataDir: path.resolve(options.data ?? defaultDataDir()),
+      dataGiven: options.dataGiven ?? options.data ?? null,
       validationSize: options.validationSize,
       kernels: options.kernels,
       // The count in use, not "one per core": a layer model's sums are
@@ -529,7 +534,7 @@ function finish(
   const json = {
     ...summary,
     validationSize: options.validationSize,
-    dataDir: options.data ?? defaultDataDir(),
+    dataDir: options.dataGiven ?? options.data ?? defaultDataDir(),
     trainExamples: data.train.numExamples,
     testExamples: data.test.numExamples,
     sample: {
