@@ -15,6 +15,7 @@ import {
 import { firstNonFinite, TrainingDivergedError } from '../nn/diverged.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
+import { isRunning } from '../util/process.js';
 
 /** Exit status after an interruption, as a shell reports a SIGINT. */
 export const INTERRUPTED_EXIT = 130;
@@ -180,15 +181,6 @@ export function lockSaveFolder(dir: string): void {
     fs.rmSync(lock, { force: true });
   }
   throw new UserError(`--save ${dir}: could not take the folder`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 // Flags that set up a run: a resumed run keeps its own.

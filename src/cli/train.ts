@@ -45,6 +45,7 @@ import {
 } from '../train/networks.js';
 import { removeCheckpoint } from '../io/checkpoint-file.js';
 import { saveModel } from '../io/model-file.js';
+import { stepsPerEpochOf } from '../nn/loop.js';
 import type { FitEpochReport, FitStepReport } from '../nn/sequential.js';
 import type { Checkpoint, TrainingRun } from '../train/checkpoint.js';
 import {
@@ -414,7 +415,7 @@ async function trainLab(
     const run = startRun(options, () =>
       labRun(data, config, callbacks, resume),
     );
-    const steps = stepsPerEpochOf(data, config.batchSize);
+    const steps = stepsPerEpochOf(data.train.numExamples, config.batchSize);
     return finishRun(run, options, 'softmax', steps);
   });
   if (options.save !== undefined) {
@@ -489,7 +490,7 @@ async function trainNetworkModel(
     const run = startRun(options, () =>
       networkRun(data, config, callbacks, resume),
     );
-    const steps = stepsPerEpochOf(data, config.batchSize);
+    const steps = stepsPerEpochOf(data.train.numExamples, config.batchSize);
     return finishRun(run, options, model, steps);
   });
   if (options.save !== undefined) {
@@ -617,10 +618,6 @@ function checkWritable(file: string): void {
 
 function roundToMs(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
-}
-
-function stepsPerEpochOf(data: DataSets, batchSize: number): number {
-  return Math.max(1, Math.floor(data.train.numExamples / batchSize));
 }
 
 /** Whether a resumed run's shared settings are within what flags allow. */

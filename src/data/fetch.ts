@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { isRunning } from '../util/process.js';
 import { checkFile, count, type FileChecksum } from './checksum.js';
 import { download, TransientError } from './download.js';
 import { mnistFileNames, type MnistFiles } from './files.js';
@@ -335,15 +336,5 @@ function removeStaleParts(
       path: at,
       message: `${at}: removed, a partial download left by an earlier run`,
     });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

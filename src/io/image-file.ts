@@ -15,11 +15,18 @@ import { UserError } from '../util/errors.js';
 // 40 megapixels: a phone photo is 12; more is not a picture of a digit.
 const MAX_PIXELS = 40e6;
 const MAX_FILE_BYTES = 64 << 20;
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-// Samples per pixel of each PNG colour type (3 is a palette index).
-const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-// Adam7's seven passes: first column and row, then the steps between.
-const ADAM7 = [
+/** A PNG file's first eight bytes. */
+export const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Samples per pixel of each PNG colour type (3 is a palette index). */
+export const PNG_CHANNELS: Record<number, number> = {
+  0: 1,
+  2: 3,
+  3: 1,
+  4: 2,
+  6: 4,
+};
+/** Adam7's seven passes: first column and row, then the steps between. */
+export const ADAM7 = [
   [0, 0, 8, 8],
   [4, 0, 8, 8],
   [0, 4, 4, 8],

@@ -4,25 +4,14 @@
 
 import { deflateSync } from 'node:zlib';
 
-export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-/** Samples per pixel of each PNG colour type (3 is a palette index). */
-export const PNG_CHANNELS: Record<number, number> = {
-  0: 1,
-  2: 3,
-  3: 1,
-  4: 2,
-  6: 4,
-};
-/** Adam7's seven passes: first column and row, then the steps between. */
-export const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-];
+// The reader's own tables, so that fixtures and reader agree.
+import {
+  ADAM7,
+  PNG_CHANNELS,
+  PNG_MAGIC as PNG_SIGNATURE,
+} from './image-file.js';
+
+export { ADAM7, PNG_CHANNELS, PNG_SIGNATURE };
 
 /** What a PNG's IHDR says. */
 export interface PngSpec {

@@ -14,6 +14,14 @@ export interface LoopPosition<Report> {
   history: Report[];
 }
 
+/**
+ * Steps in an epoch of `examples` in batches of `batchSize`: as the lab,
+ * int(examples / batch), but at least one.
+ */
+export function stepsPerEpochOf(examples: number, batchSize: number): number {
+  return Math.max(1, Math.floor(examples / batchSize));
+}
+
 /** Runs `steps` to the end; its result. */
 export function drain<Result>(steps: Generator<unknown, Result>): Result {
   for (;;) {

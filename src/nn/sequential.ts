@@ -16,7 +16,12 @@ import { noGrad, type Tensor } from '../tensor/tensor.js';
 import { UserError } from '../util/errors.js';
 import { Random } from '../util/random.js';
 import { firstNonFinite, TrainingDivergedError } from './diverged.js';
-import { checkPosition, drain, type LoopPosition } from './loop.js';
+import {
+  checkPosition,
+  drain,
+  stepsPerEpochOf,
+  type LoopPosition,
+} from './loop.js';
 import { Activation, type Layer } from './layers.js';
 import { Optimizer } from './optimizers.js';
 
@@ -160,10 +165,7 @@ export class Sequential {
         'fit: expected an optimizer but found ' + String(optimizer),
       );
     }
-    const stepsPerEpoch = Math.max(
-      1,
-      Math.floor(train.numExamples / batchSize),
-    );
+    const stepsPerEpoch = stepsPerEpochOf(train.numExamples, batchSize);
     if (from !== undefined) {
       checkPosition('fit', from, epochs, stepsPerEpoch);
     }

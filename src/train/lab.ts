@@ -4,7 +4,11 @@
 
 import type { DataSets } from '../data/mnist.js';
 import { firstNonFinite, TrainingDivergedError } from '../nn/diverged.js';
-import { checkPosition, type LoopPosition } from '../nn/loop.js';
+import {
+  checkPosition,
+  stepsPerEpochOf,
+  type LoopPosition,
+} from '../nn/loop.js';
 import { GradientDescentOptimizer } from '../nn/optimizers.js';
 import {
   SoftmaxRegression,
@@ -126,11 +130,7 @@ export function labRun(
     config.init,
     random,
   );
-  // As the lab: int(examples / batch), but at least one step.
-  const stepsPerEpoch = Math.max(
-    1,
-    Math.floor(train.numExamples / config.batchSize),
-  );
+  const stepsPerEpoch = stepsPerEpochOf(train.numExamples, config.batchSize);
   const clock = { before: 0, started: performance.now() };
   if (resume !== undefined) {
     // Checked here, before any step, as well as by the loop itself.
@@ -144,6 +144,7 @@ export function labRun(
     random,
     clock,
     from: resume?.position,
+    stepsPerEpoch,
   });
   return new TrainingRun(
     steps,
@@ -164,25 +165,19 @@ interface LabParts {
   random: Random;
   /** Seconds trained before this process, and when this one started. */
   clock: { before: number; started: number };
+  /** Where a resumed run goes on from, checked by labRun. */
   from: LoopPosition<number> | undefined;
+  stepsPerEpoch: number;
 }
 
 function* labSteps(
   data: DataSets,
   config: LabConfig,
   callbacks: LabCallbacks,
-  { model, random, clock, from }: LabParts,
+  { model, random, clock, from, stepsPerEpoch }: LabParts,
 ): Generator<LoopPosition<number>, LabResult> {
   const { train, test } = data;
   const optimizer = new GradientDescentOptimizer(config.learningRate);
-  // As the lab: int(examples / batch), but at least one step.
-  const stepsPerEpoch = Math.max(
-    1,
-    Math.floor(train.numExamples / config.batchSize),
-  );
-  if (from !== undefined) {
-    checkPosition('labRun', from, config.epochs, stepsPerEpoch);
-  }
 
   // Readied for the kernels before the clock starts, as the peers turn
   // their pixels into floats before theirs (see Kernels.preparePixels).

@@ -19,7 +19,11 @@ import {
 } from '../nn/sequential.js';
 import { cosineDecay, type LearningRateSchedule } from '../nn/schedules.js';
 import { parseLayers } from '../nn/spec.js';
-import { checkPosition, type LoopPosition } from '../nn/loop.js';
+import {
+  checkPosition,
+  stepsPerEpochOf,
+  type LoopPosition,
+} from '../nn/loop.js';
 import { kernels } from '../tensor/kernels/index.js';
 import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import { UserError, USAGE_EXIT } from '../util/errors.js';
@@ -246,10 +250,7 @@ export function networkRun(
   const model = buildModel(layers, inputShape, config.seed);
   checkBatchMemory(model, config.batchSize);
   const { train, validation } = data;
-  const stepsPerEpoch = Math.max(
-    1,
-    Math.floor(train.numExamples / config.batchSize),
-  );
+  const stepsPerEpoch = stepsPerEpochOf(train.numExamples, config.batchSize);
   const learningRate =
     config.schedule === 'cosine'
       ? cosineDecay({
@@ -279,7 +280,10 @@ export function networkRun(
     },
     resume?.position,
   );
-  const steps = networkSteps(data, config, model, fit, clock);
+  const steps = networkSteps(data, config, model, fit, {
+    clock,
+    stepsPerEpoch,
+  });
   return new TrainingRun(
     steps,
     (position) => ({
@@ -301,13 +305,12 @@ function* networkSteps(
   config: NetworkConfig,
   model: Sequential,
   fit: Generator<LoopPosition<FitEpochReport>, FitEpochReport[]>,
-  clock: { before: number; started: number },
+  {
+    clock,
+    stepsPerEpoch,
+  }: { clock: { before: number; started: number }; stepsPerEpoch: number },
 ): Generator<LoopPosition<FitEpochReport>, NetworkResult> {
   const { train, test } = data;
-  const stepsPerEpoch = Math.max(
-    1,
-    Math.floor(train.numExamples / config.batchSize),
-  );
   // A dense first layer multiplies the images as pixel rows: readied
   // before the clock starts, as in runLab.
   if (model.layers[0] instanceof Dense) {

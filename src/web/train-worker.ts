@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { readDataSets } from '../data/mnist.js';
+import { stepsPerEpochOf } from '../nn/loop.js';
 import type { SavedModel } from '../io/model-format.js';
 import { setKernels } from '../tensor/kernels/index.js';
 import { nodeWasmKernels } from '../tensor/kernels/node.js';
@@ -107,10 +108,7 @@ function train(
     schedule: softmax ? ('constant' as const) : preset.schedule,
   };
   const { batchSize } = request;
-  const stepsPerEpoch = Math.max(
-    1,
-    Math.floor(data.train.numExamples / batchSize),
-  );
+  const stepsPerEpoch = stepsPerEpochOf(data.train.numExamples, batchSize);
   post({
     kind: 'event',
     event: { type: 'start', run, request, stepsPerEpoch },
